@@ -14,4 +14,9 @@ public record SimulatorSettings(
     double zipf,
     long seed,
     double rateLimit,
-    int banSeconds) {}
+    int banSeconds) {
+
+  public static SimulatorSettings defaults(int port, int rooms, double totalRate, long seed) {
+    return new SimulatorSettings("127.0.0.1", port, rooms, totalRate, 1.1, seed, 0, 60);
+  }
+}

@@ -1,0 +1,147 @@
+package io.danmakurelay;
+
+import io.danmakurelay.config.RelayConfig;
+import io.danmakurelay.kafka.EmbeddedKafka;
+import io.danmakurelay.kafka.KafkaSink;
+import io.danmakurelay.kafka.RelayState;
+import io.danmakurelay.poll.DanmakuEvent;
+import io.danmakurelay.poll.PollerVerticle;
+import io.danmakurelay.web.WebVerticle;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running relay: the embedded broker (unless a cluster is configured), the Kafka sink, the poller and
+ * the web verticle, started in that order and stopped in reverse so buffered messages reach Kafka.
+ */
+public final class Relay implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Relay.class);
+  private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(60);
+
+  private final RelayConfig config;
+  private final EmbeddedKafka embedded;
+  private final String bootstrapServers;
+  private final PrometheusMeterRegistry registry;
+  private final KafkaSink sink;
+  private final Vertx vertx;
+  private final WebVerticle web;
+
+  private Relay(RelayConfig config, EmbeddedKafka embedded, String bootstrapServers, PrometheusMeterRegistry registry,
+      KafkaSink sink, Vertx vertx, WebVerticle web) {
+    this.config = config;
+    this.embedded = embedded;
+    this.bootstrapServers = bootstrapServers;
+    this.registry = registry;
+    this.sink = sink;
+    this.vertx = vertx;
+    this.web = web;
+  }
+
+  /** Starts everything, blocking until the relay serves (or throwing with the reason it cannot). */
+  public static Relay start(RelayConfig config) throws Exception {
+    EmbeddedKafka embedded = null;
+    String bootstrap = config.kafka().bootstrapServers();
+    if (config.kafka().embedded()) {
+      embedded = EmbeddedKafka.start(Path.of(config.kafka().dataDir()), config.kafka().embeddedPort());
+      bootstrap = embedded.bootstrapServers();
+    }
+    Vertx vertx = null;
+    KafkaSink sink = null;
+    try {
+      log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
+      RelayState.ensureTopics(bootstrap, config.kafka().stateTopic(), config.kafka().topic(), KAFKA_TIMEOUT);
+      RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
+
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      new JvmMemoryMetrics().bindTo(registry);
+      new JvmGcMetrics().bindTo(registry);
+      new JvmThreadMetrics().bindTo(registry);
+      new ClassLoaderMetrics().bindTo(registry);
+      new ProcessorMetrics().bindTo(registry);
+      new UptimeMetrics().bindTo(registry);
+      vertx = Vertx.builder()
+          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+          .withMetrics(new MicrometerMetricsFactory(registry))
+          .build();
+      vertx.eventBus().registerCodec(new DanmakuEvent.LocalCodec());
+
+      AtomicReference<PollerVerticle> poller = new AtomicReference<>();
+      sink = new KafkaSink(bootstrap, config.kafka().transactionalId(), config.kafka().producer(),
+          config.kafka().bufferSize(), registry, batch -> {
+            PollerVerticle p = poller.get();
+            if (p != null) {
+              p.onCommitted(batch);
+            }
+          });
+      sink.start();
+      poller.set(new PollerVerticle(config, sink, state, registry));
+      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
+      vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
+      vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
+      return new Relay(config, embedded, bootstrap, registry, sink, vertx, web);
+    } catch (Exception | Error e) {
+      if (vertx != null) {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      }
+      if (sink != null) {
+        sink.close(Duration.ofSeconds(5));
+      }
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  public int httpPort() {
+    return web.port();
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public RelayConfig config() {
+    return config;
+  }
+
+  /** Stops polling, delivers what is buffered to Kafka, then stops the rest. */
+  @Override
+  public void close() {
+    try {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("stopping Vert.x: {}", e.toString());
+    }
+    sink.close(Duration.ofSeconds(30));
+    if (embedded != null) {
+      embedded.close();
+    }
+    log.info("relay stopped");
+  }
+}

@@ -1,0 +1,347 @@
+package io.danmakurelay.kafka;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes {@link PublishBatch}es to Kafka with a transactional, idempotent producer ({@code acks=all}) from
+ * one sender thread, so that no event loop ever blocks on Kafka. While Kafka is unreachable the batches
+ * wait, in order, in a buffer whose size the poller respects; they are delivered when Kafka returns.
+ */
+public final class KafkaSink implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(KafkaSink.class);
+  /** Batches gathered into one transaction: large enough to amortise the commit, small enough to stay quick. */
+  private static final int MAX_BATCHES_PER_TRANSACTION = 500;
+  private static final long RETRY_BACKOFF_MS = 500;
+  private static final long RETRY_BACKOFF_MAX_MS = 5_000;
+
+  private final Map<String, Object> producerConfig;
+  private final int capacity;
+  private final Consumer<PublishBatch> onCommitted;
+  private final LinkedBlockingQueue<PublishBatch> queue = new LinkedBlockingQueue<>();
+  private final AtomicLong bufferedMessages = new AtomicLong();
+  private final AtomicLong stalledSinceMs = new AtomicLong();
+  private final AtomicLong lastCommitMs = new AtomicLong();
+  private volatile String lastError;
+  private volatile boolean ready;
+  private volatile boolean fatal;
+  private volatile boolean closing;
+  private volatile long closeDeadlineNanos = Long.MAX_VALUE;
+  private final Thread sender;
+  private Producer<String, byte[]> producer;
+
+  private final Counter published;
+  private final Counter transactions;
+  private final Counter errors;
+  private final Timer publishDelay;
+  private final DistributionSummary transactionSize;
+
+  /**
+   * @param bootstrapServers the cluster
+   * @param transactionalId  one per relay instance: a second producer with the same id fences the first
+   * @param userProperties   {@code kafka.producer}, passed through (acks, idempotence and the transactional
+   *                         id are the relay's own and cannot be overridden)
+   * @param capacity         messages the buffer holds; the poller stops polling while it is full
+   * @param onCommitted      called on the sender thread for every batch once its transaction committed
+   */
+  public KafkaSink(String bootstrapServers, String transactionalId, Map<String, String> userProperties,
+      int capacity, MeterRegistry registry, Consumer<PublishBatch> onCommitted) {
+    Map<String, Object> config = new HashMap<>(userProperties);
+    for (String fixed : List.of(ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG)) {
+      if (config.remove(fixed) != null) {
+        log.warn("kafka.producer.{} is ignored: the relay's exactly-once delivery depends on its own value", fixed);
+      }
+    }
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // A short block bound lets the sender notice an outage and report it instead of hanging for a minute.
+    config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+    config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
+    this.producerConfig = Map.copyOf(config);
+    this.capacity = capacity;
+    this.onCommitted = onCommitted;
+
+    Gauge.builder("danmaku.kafka.buffered.messages", bufferedMessages, AtomicLong::get)
+        .description("Messages waiting to be committed to Kafka").register(registry);
+    Gauge.builder("danmaku.kafka.up", this, sink -> sink.healthy() ? 1 : 0)
+        .description("1 while the last Kafka transaction succeeded and none is stalled").register(registry);
+    published = Counter.builder("danmaku.messages.published")
+        .description("Danmaku committed to Kafka").register(registry);
+    transactions = Counter.builder("danmaku.kafka.transactions")
+        .description("Kafka transactions committed").register(registry);
+    errors = Counter.builder("danmaku.kafka.errors")
+        .description("Failed Kafka transaction attempts (retried)").register(registry);
+    publishDelay = Timer.builder("danmaku.publish.delay")
+        .description("From a message's upstream time to its Kafka commit")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(10))
+        .maximumExpectedValue(Duration.ofMinutes(5))
+        .register(registry);
+    transactionSize = DistributionSummary.builder("danmaku.kafka.transaction.records")
+        .description("Records per Kafka transaction").register(registry);
+    sender = new Thread(this::run, "kafka-sink");
+    sender.setDaemon(true);
+  }
+
+  public void start() {
+    sender.start();
+  }
+
+  /** Queues a batch; never blocks. The caller keeps the buffer bounded by checking {@link #hasRoomFor}. */
+  public void submit(PublishBatch batch) {
+    bufferedMessages.addAndGet(batch.messages());
+    queue.add(batch);
+  }
+
+  /** Whether {@code messages} more fit in the buffer. */
+  public boolean hasRoomFor(int messages) {
+    return bufferedMessages.get() + messages <= capacity;
+  }
+
+  public long bufferedMessages() {
+    return bufferedMessages.get();
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  /** True when the producer is ready and no transaction has been failing or stalled for long. */
+  public boolean healthy() {
+    long stalled = stalledSinceMs.get();
+    return ready && !fatal && (stalled == 0 || System.currentTimeMillis() - stalled < 5_000);
+  }
+
+  /** Whether the sink has given up for good (e.g. fenced by another instance with the same transactional id). */
+  public boolean failed() {
+    return fatal;
+  }
+
+  /** The last error seen, or null after a successful commit. */
+  public String lastError() {
+    return lastError;
+  }
+
+  public long lastCommitMs() {
+    return lastCommitMs.get();
+  }
+
+  /** Delivers what is buffered (waiting at most {@code timeout}) and closes the producer. */
+  public void close(Duration timeout) {
+    closeDeadlineNanos = System.nanoTime() + timeout.toNanos();
+    closing = true;
+    try {
+      sender.join(timeout.toMillis() + 2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long left = bufferedMessages.get();
+    if (left > 0) {
+      log.error("kafka sink closed with {} messages not delivered (Kafka unreachable for the whole shutdown)", left);
+    }
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(30));
+  }
+
+  private void run() {
+    long backoff = RETRY_BACKOFF_MS;
+    List<PublishBatch> pending = new ArrayList<>();
+    while (!fatal) {
+      if (pending.isEmpty()) {
+        if (closing && queue.isEmpty()) {
+          break;
+        }
+        try {
+          PublishBatch first = queue.poll(100, TimeUnit.MILLISECONDS);
+          if (first == null) {
+            continue;
+          }
+          pending.add(first);
+          queue.drainTo(pending, MAX_BATCHES_PER_TRANSACTION - 1);
+        } catch (InterruptedException e) {
+          break;
+        }
+      }
+      if (closing && System.nanoTime() > closeDeadlineNanos) {
+        break;
+      }
+      if (publish(pending)) {
+        backoff = RETRY_BACKOFF_MS;
+        pending.clear();
+      } else if (!fatal) {
+        sleepQuietly(backoff);
+        backoff = Math.min(backoff * 2, RETRY_BACKOFF_MAX_MS);
+      }
+    }
+    closeProducer(Duration.ofSeconds(5));
+  }
+
+  /** One transaction attempt for the given batches; false when it must be retried. */
+  private boolean publish(List<PublishBatch> batches) {
+    try {
+      ensureProducer();
+      producer.beginTransaction();
+      int records = 0;
+      for (PublishBatch batch : batches) {
+        for (ProducerRecord<String, byte[]> record : batch.records()) {
+          producer.send(record);
+          records++;
+        }
+      }
+      commit();
+      onCommit(batches, records);
+      return true;
+    } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException e) {
+      fail(e);
+      if (e instanceof ProducerFencedException) {
+        fatal = true;
+        log.error("kafka sink stopped: another producer uses transactional id {} ({})",
+            producerConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG), e.getMessage());
+      } else {
+        log.error("kafka transaction failed and will be retried with a new producer: {}", e.toString());
+        closeProducer(Duration.ZERO);
+      }
+      return false;
+    } catch (KafkaException | IllegalStateException e) {
+      fail(e);
+      log.warn("kafka transaction of {} batches failed, retrying: {}", batches.size(), e.toString());
+      abortOrReset();
+      return false;
+    }
+  }
+
+  /**
+   * Commits, retrying on timeouts: a timed-out commit may still complete, and calling commit again waits
+   * for that same outcome, whereas aborting and resending could write the messages twice.
+   */
+  private void commit() {
+    while (true) {
+      try {
+        producer.commitTransaction();
+        return;
+      } catch (TimeoutException e) {
+        fail(e);
+        if (closing && System.nanoTime() > closeDeadlineNanos) {
+          throw e;
+        }
+        log.warn("kafka commit timed out, waiting for the broker: {}", e.getMessage());
+      }
+    }
+  }
+
+  private void onCommit(List<PublishBatch> batches, int records) {
+    long now = System.currentTimeMillis();
+    int messages = 0;
+    for (PublishBatch batch : batches) {
+      messages += batch.messages();
+      for (long t : batch.messageTimesMs()) {
+        publishDelay.record(Math.max(0, now - t), TimeUnit.MILLISECONDS);
+      }
+    }
+    bufferedMessages.addAndGet(-messages);
+    published.increment(messages);
+    transactions.increment();
+    transactionSize.record(records);
+    lastCommitMs.set(now);
+    if (stalledSinceMs.getAndSet(0) != 0) {
+      log.info("kafka is reachable again; delivering {} buffered messages", bufferedMessages.get());
+    }
+    lastError = null;
+    for (PublishBatch batch : batches) {
+      try {
+        onCommitted.accept(batch);
+      } catch (RuntimeException e) {
+        log.error("commit listener failed for room {}", batch.roomId(), e);
+      }
+    }
+  }
+
+  private void fail(Exception e) {
+    errors.increment();
+    lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+    stalledSinceMs.compareAndSet(0, System.currentTimeMillis());
+  }
+
+  private void abortOrReset() {
+    if (producer == null) {
+      return;
+    }
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException | IllegalStateException e) {
+      log.debug("abort failed, replacing the producer: {}", e.toString());
+      closeProducer(Duration.ZERO);
+    }
+  }
+
+  private void ensureProducer() {
+    if (producer != null) {
+      return;
+    }
+    KafkaProducer<String, byte[]> created =
+        new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
+    try {
+      // Fences any earlier producer with our id and aborts (or completes) its open transaction.
+      created.initTransactions();
+    } catch (RuntimeException e) {
+      created.close(Duration.ZERO);
+      ready = false;
+      throw e;
+    }
+    producer = created;
+    ready = true;
+  }
+
+  private void closeProducer(Duration timeout) {
+    if (producer != null) {
+      try {
+        producer.close(timeout);
+      } catch (RuntimeException e) {
+        log.debug("closing the Kafka producer: {}", e.toString());
+      }
+      producer = null;
+      ready = false;
+    }
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
