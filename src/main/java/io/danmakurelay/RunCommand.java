@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code run}: loads the configuration, starts the relay (and with --demo the simulator) until stopped. */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -24,6 +26,9 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
 
   private static final int DEMO_ROOMS = 12;
+
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "Config file (JSON). Default: conf/config.json when it exists.")
@@ -54,7 +59,7 @@ final class RunCommand implements Callable<Integer> {
     try {
       config = ConfigLoader.load(file, System.getenv(), flags);
     } catch (ConfigException e) {
-      System.err.println("config error: " + e.getMessage());
+      spec.commandLine().getErr().println("config error: " + e.getMessage());
       return 2;
     }
     Logging.configure(config.log().format());

@@ -170,7 +170,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     for (int candidate = preferred; candidate < preferred + PORT_SEARCH && candidate <= 65535; candidate++) {
       try (ServerSocket socket = new ServerSocket()) {
-        socket.setReuseAddress(false);
+        socket.setReuseAddress(true); // as Kafka binds: a port in TIME_WAIT after our own restart is free
         socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), candidate), 1);
         return candidate;
       } catch (IOException taken) {
