@@ -116,7 +116,9 @@ check_structure() {
   if ! compose_resolved=$(docker-compose -f "$COMPOSE_FILE" config 2>/dev/null); then
     compose_resolved=""
   fi
-  COMPOSE_RESOLVED="$compose_resolved" \
+  COMPOSE_RESOLVED="$compose_resolved" COMPOSE_FILE="$COMPOSE_FILE" DOCKERFILE="$DOCKERFILE" \
+  PROM_CONFIG="$PROM_CONFIG" PROM_RULES="$PROM_RULES" DASHBOARD="$DASHBOARD" \
+  GRAFANA_DATASOURCES="$GRAFANA_DATASOURCES" GRAFANA_DASHBOARD_PROVIDERS="$GRAFANA_DASHBOARD_PROVIDERS" \
   RELAY_METRICS="${RELAY_METRICS[*]}" RELAY_HISTOGRAMS="${RELAY_HISTOGRAMS[*]}" \
   RELAY_METRIC_PREFIXES="${RELAY_METRIC_PREFIXES[*]}" \
   "$PY" - "$rules_out" <<'PYEOF'
@@ -171,7 +173,7 @@ def exported(name, extra=()):
     return name in exact or name.startswith(prefixes) or name in extra
 
 # ---- dashboard ----------------------------------------------------------------------------
-DASHBOARD = "docker/grafana/dashboards/danmaku-relay.json"
+DASHBOARD = os.environ["DASHBOARD"]
 dash = None
 try:
     with open(DASHBOARD, encoding="utf-8") as f:
@@ -180,12 +182,12 @@ try:
 except (OSError, ValueError) as e:
     bad(f"{DASHBOARD} is not valid JSON: {e}")
 
-datasources = load_yaml("docker/grafana/provisioning/datasources/prometheus.yml") or {}
+datasources = load_yaml(os.environ["GRAFANA_DATASOURCES"]) or {}
 ds_uids = {d.get("uid") for d in datasources.get("datasources", []) if d.get("type") == "prometheus"}
 if ds_uids and None not in ds_uids:
     ok(f"Grafana datasource provisioned with uid {sorted(ds_uids)}")
 else:
-    bad("docker/grafana/provisioning/datasources/prometheus.yml: needs a prometheus datasource with a fixed uid")
+    bad(f"{os.environ['GRAFANA_DATASOURCES']}: needs a prometheus datasource with a fixed uid")
 
 exprs = []
 if isinstance(dash, dict):
@@ -240,7 +242,7 @@ with open(rules_out, "w", encoding="utf-8") as f:
     yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, f, sort_keys=False)
 
 # ---- alert rules use exported metrics ------------------------------------------------------
-alerts = load_yaml("docker/prometheus/alerts.yml") or {}
+alerts = load_yaml(os.environ["PROM_RULES"]) or {}
 alert_unknown = []
 for g in alerts.get("groups", []):
     for r in g.get("rules", []):
@@ -248,73 +250,91 @@ for g in alerts.get("groups", []):
             if not exported(n, extra=("up",)):
                 alert_unknown.append((r.get("alert") or r.get("record"), n))
 for a, n in alert_unknown:
-    bad(f"docker/prometheus/alerts.yml: rule {a} uses '{n}', which the relay does not export")
+    bad(f"{os.environ['PROM_RULES']}: rule {a} uses '{n}', which the relay does not export")
 if alerts and not alert_unknown:
-    ok("docker/prometheus/alerts.yml: every rule uses metrics the relay exports")
+    ok(f"{os.environ['PROM_RULES']}: every rule uses metrics the relay exports")
 
 # ---- compose references --------------------------------------------------------------------
+COMPOSE = os.environ["COMPOSE_FILE"]
 compose = yaml.safe_load(os.environ.get("COMPOSE_RESOLVED") or "null") or {}
 services = compose.get("services", {})
 failures_before_compose = failures
 if not services:
-    print("skip  compose cross-checks: docker-compose could not resolve docker/docker-compose.yml", file=sys.stderr)
+    print(f"skip  compose cross-checks: docker-compose could not resolve {os.environ['COMPOSE_FILE']}", file=sys.stderr)
 else:
     for name in ("kafka", "relay", "prometheus", "grafana"):
         if name not in services:
-            bad(f"docker/docker-compose.yml: service '{name}' is missing")
+            bad(f"{COMPOSE}: service '{name}' is missing")
     for name, svc in services.items():
         build = svc.get("build")
         if isinstance(build, dict):
             ctx = build.get("context", "")
             df = os.path.join(ctx, build.get("dockerfile", "Dockerfile"))
             if os.path.realpath(ctx) != os.path.realpath("."):
-                bad(f"docker/docker-compose.yml: service {name} builds from {ctx}, not the repository root")
+                bad(f"{COMPOSE}: service {name} builds from {ctx}, not the repository root")
             elif not os.path.isfile(df):
-                bad(f"docker/docker-compose.yml: service {name} builds {df}, which does not exist")
+                bad(f"{COMPOSE}: service {name} builds {df}, which does not exist")
             else:
                 ok(f"service {name} builds {os.path.relpath(df)} from the repository root")
         for v in svc.get("volumes", []):
             src = v.split(":")[0] if isinstance(v, str) else v.get("source", "")
             if src.startswith("/") and not os.path.exists(src):
-                bad(f"docker/docker-compose.yml: service {name} mounts {src}, which does not exist")
+                bad(f"{COMPOSE}: service {name} mounts {src}, which does not exist")
+    # SPEC section 3: DANMAKU_ + the key path of conf/config.json upper-cased, dots (and the
+    # word breaks of camelCase) to underscores. Free-form maps also take sub-keys.
+    def env_name(path):
+        return "DANMAKU_" + "_".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", part).upper() for part in path)
+    config_vars, map_prefixes = set(), set()
+    def walk(node, path):
+        if path:
+            config_vars.add(env_name(path))
+        if isinstance(node, dict):
+            if path and path[-1] in ("headers", "producer"):
+                map_prefixes.add(env_name(path) + "_")
+            for k, v in node.items():
+                walk(v, path + [k])
+    with open("conf/config.json", encoding="utf-8") as f:
+        walk(json.load(f), [])
     relay_env = services.get("relay", {}).get("environment", {}) or {}
-    for key, value in relay_env.items():
-        if not re.fullmatch(r"DANMAKU_[A-Z0-9_]+|JAVA_TOOL_OPTIONS", key):
-            bad(f"docker/docker-compose.yml: relay variable {key} does not follow DANMAKU_<KEY_PATH>")
+    for key in relay_env:
+        if key == "JAVA_TOOL_OPTIONS":
+            continue
+        if key not in config_vars and not key.startswith(tuple(map_prefixes)):
+            bad(f"{COMPOSE}: relay variable {key} names no key of conf/config.json (DANMAKU_ + key path)")
     if relay_env.get("DANMAKU_HTTP_HOST") != "0.0.0.0":
-        bad("docker/docker-compose.yml: relay must set DANMAKU_HTTP_HOST=0.0.0.0 to be reachable by Prometheus")
+        bad(f"{COMPOSE}: relay must set DANMAKU_HTTP_HOST=0.0.0.0 to be reachable by Prometheus")
     bootstrap = relay_env.get("DANMAKU_KAFKA_BOOTSTRAP_SERVERS", "")
     kafka_env = services.get("kafka", {}).get("environment", {}) or {}
     if bootstrap and bootstrap.split(",")[0] not in kafka_env.get("KAFKA_ADVERTISED_LISTENERS", ""):
-        bad(f"docker/docker-compose.yml: relay bootstraps from {bootstrap}, which kafka does not advertise")
+        bad(f"{COMPOSE}: relay bootstraps from {bootstrap}, which kafka does not advertise")
     dep = (services.get("relay", {}).get("depends_on") or {}).get("kafka", {})
     if dep.get("condition") != "service_healthy" or "healthcheck" not in services.get("kafka", {}):
-        bad("docker/docker-compose.yml: relay should wait for a healthy kafka (healthcheck + condition)")
+        bad(f"{COMPOSE}: relay should wait for a healthy kafka (healthcheck + condition)")
 
     # Prometheus scrapes the relay service; Grafana reads the prometheus service; provisioning paths match mounts.
-    prom = load_yaml("docker/prometheus/prometheus.yml") or {}
+    prom = load_yaml(os.environ["PROM_CONFIG"]) or {}
     targets = [t for sc in prom.get("scrape_configs", []) for s in sc.get("static_configs", []) for t in s.get("targets", [])]
     if "relay:8080" not in targets:
-        bad("docker/prometheus/prometheus.yml: no scrape target relay:8080")
+        bad(f"{os.environ['PROM_CONFIG']}: no scrape target relay:8080")
     grafana_mounts = {}
     for v in services.get("grafana", {}).get("volumes", []):
         if isinstance(v, str) and v.count(":") >= 1:
             parts = v.split(":")
             grafana_mounts[parts[1]] = parts[0]
-    providers = load_yaml("docker/grafana/provisioning/dashboards/dashboards.yml") or {}
+    providers = load_yaml(os.environ["GRAFANA_DASHBOARD_PROVIDERS"]) or {}
     for p in providers.get("providers", []):
         path = (p.get("options") or {}).get("path", "")
-        if os.path.realpath(grafana_mounts.get(path, "/nonexistent")) != os.path.realpath("docker/grafana/dashboards"):
-            bad(f"dashboards.yml: provider path {path} is not where compose mounts docker/grafana/dashboards")
+        if os.path.realpath(grafana_mounts.get(path, "/nonexistent")) != os.path.realpath(os.path.dirname(DASHBOARD)):
+            bad(f"{os.environ['GRAFANA_DASHBOARD_PROVIDERS']}: provider path {path} is not where compose mounts {os.path.dirname(DASHBOARD)}")
     for d in datasources.get("datasources", []):
         host = re.sub(r"^\w+://", "", d.get("url", "")).split(":")[0].split("/")[0]
         if host not in services:
-            bad(f"datasources/prometheus.yml: url {d.get('url')} names no compose service")
+            bad(f"{os.environ['GRAFANA_DATASOURCES']}: url {d.get('url')} names no compose service")
     if failures == failures_before_compose:
         ok("compose services, mounts, Prometheus target and Grafana provisioning agree")
 
 # ---- Dockerfile ----------------------------------------------------------------------------
-DOCKERFILE = "docker/Dockerfile"
+DOCKERFILE = os.environ["DOCKERFILE"]
 INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
                 "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "MAINTAINER"}
 try:
@@ -442,13 +462,15 @@ check_build_stage() {
     cp -r "$s" "$dir/" || { fail "build stage: cannot copy $s"; rm -rf "$dir"; return; }
   done
   if out=$(cd "$dir" && mvn -B -o -q -DskipTests package 2>&1) && [ -f "$dir/target/danmaku-relay.jar" ]; then
-    if unzip -p "$dir/target/danmaku-relay.jar" META-INF/MANIFEST.MF | grep -q '^Main-Class:'; then
-      pass "build stage: mvn package on {$(echo $srcs | tr ' ' ',')} makes target/danmaku-relay.jar with a Main-Class"
+    if ! unzip -l "$dir/target/danmaku-relay.jar" conf/config.json >/dev/null 2>&1; then
+      fail "build stage: target/danmaku-relay.jar lacks conf/config.json (the defaults): is conf/ copied?"
+    elif unzip -p "$dir/target/danmaku-relay.jar" META-INF/MANIFEST.MF | grep -q '^Main-Class:'; then
+      pass "build stage: mvn package on {${srcs//$'\n'/,}} makes target/danmaku-relay.jar with a Main-Class"
     else
       fail "build stage: target/danmaku-relay.jar has no Main-Class in its manifest"
     fi
   else
-    fail "build stage: mvn -DskipTests package with only {$(echo $srcs | tr ' ' ',')} failed: $(echo "$out" | tail -20)"
+    fail "build stage: mvn -DskipTests package with only {${srcs//$'\n'/,}} failed: $(echo "$out" | tail -20)"
   fi
   rm -rf "$dir"
 }

@@ -56,9 +56,15 @@ free_port() {
 #    danmaku_* metrics (JVM and system binders come from libraries and are reported, not fatal).
 lint_metrics() {
   local out rc
-  curl -fsS --max-time 10 "$RELAY_URL/metrics" -o "$WORK_DIR/metrics" \
+  local content_type
+  content_type=$(curl -fsS --max-time 10 "$RELAY_URL/metrics" -o "$WORK_DIR/metrics" -w '%{content_type}') \
     || die "cannot fetch $RELAY_URL/metrics (is the relay running and its http.host reachable?)"
   [ -s "$WORK_DIR/metrics" ] || die "$RELAY_URL/metrics answered an empty body"
+  # Prometheus 3 (the compose image) refuses a scrape whose Content-Type is missing or foreign.
+  case "$content_type" in
+    text/plain*|application/openmetrics-text*) say "Content-Type: $content_type" ;;
+    *) die "$RELAY_URL/metrics has Content-Type '${content_type}'; Prometheus 3 needs text/plain; version=0.0.4 (or OpenMetrics)" ;;
+  esac
   out=$(promtool check metrics < "$WORK_DIR/metrics" 2>&1); rc=$?
   case "$rc" in
     0) say "promtool check metrics: no problems in $(grep -cv '^#' "$WORK_DIR/metrics") samples" ;;
@@ -68,7 +74,7 @@ lint_metrics() {
 $(grep '^danmaku_' <<<"$out")"
       fi
       say "promtool check metrics: library metrics only (not fatal):"
-      sed 's/^/  /' <<<"$out"
+      printf '  %s\n' "$out"
       ;;
     *) die "promtool check metrics cannot parse $RELAY_URL/metrics: $out" ;;
   esac
