@@ -480,7 +480,7 @@ main() {
   for arg in "$@"; do
     case "$arg" in
       --build) build=true ;;
-      -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+      -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
       *) echo "check-deploy: unknown argument $arg" >&2; exit 2 ;;
     esac
   done
