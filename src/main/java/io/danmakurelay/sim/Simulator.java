@@ -1,11 +1,13 @@
 package io.danmakurelay.sim;
 
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -18,15 +20,17 @@ public final class Simulator {
   /** HTTP handler instances; the machine this targets has two cores. */
   static final int HTTP_INSTANCES = 2;
 
+  private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
+
   private final Vertx vertx;
   private final SimulatorCore core;
-  private final List<String> deployments;
+  private final String deployment;
   private final int port;
 
-  private Simulator(Vertx vertx, SimulatorCore core, List<String> deployments, int port) {
+  private Simulator(Vertx vertx, SimulatorCore core, String deployment, int port) {
     this.vertx = vertx;
     this.core = core;
-    this.deployments = deployments;
+    this.deployment = deployment;
     this.port = port;
   }
 
@@ -39,31 +43,17 @@ public final class Simulator {
   public static Future<Simulator> start(Vertx vertx, SimulatorSettings settings, LongSupplier clock) {
     Objects.requireNonNull(settings, "settings");
     SimulatorCore core = new SimulatorCore(settings, clock);
-    List<String> deployments = new ArrayList<>();
-    SimulatorHttpVerticle first = new SimulatorHttpVerticle(core, settings.port());
-    // The first instance resolves port 0 to a real port; the others then share that exact port,
-    // which Vert.x balances across their event loops.
-    return vertx.deployVerticle(first)
-        .compose(id -> {
-          deployments.add(id);
-          int bound = first.actualPort();
-          Future<Void> rest = Future.succeededFuture();
-          for (int i = 1; i < HTTP_INSTANCES; i++) {
-            rest = rest.compose(v -> vertx.deployVerticle(new SimulatorHttpVerticle(core, bound))
-                .map(more -> {
-                  deployments.add(more);
-                  return null;
-                }));
-          }
-          return rest.map(v -> new Simulator(vertx, core, deployments, bound));
-        })
-        .recover(failure -> {
-          Future<Void> undo = Future.succeededFuture();
-          for (String id : deployments) {
-            undo = undo.eventually(() -> vertx.undeploy(id));
-          }
-          return undo.transform(ignored -> Future.failedFuture(failure));
-        });
+    // Port 0 would give each instance its own random port; a negative port is Vert.x's way of asking
+    // for one random port shared by every server that asks with the same negative number, so each
+    // simulator takes a number of its own.
+    int listenPort = settings.port() == 0 ? -RANDOM_PORT_KEYS.incrementAndGet() : settings.port();
+    List<SimulatorHttpVerticle> instances = new CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+          SimulatorHttpVerticle instance = new SimulatorHttpVerticle(core, listenPort);
+          instances.add(instance);
+          return instance;
+        }, new DeploymentOptions().setInstances(HTTP_INSTANCES))
+        .map(id -> new Simulator(vertx, core, id, instances.get(0).actualPort()));
   }
 
   /** The port actually bound. */
@@ -132,11 +122,8 @@ public final class Simulator {
     return core.control(op);
   }
 
+  /** Stops serving; pending slow answers are dropped. */
   public Future<Void> close() {
-    Future<Void> all = Future.succeededFuture();
-    for (String id : deployments) {
-      all = all.eventually(() -> vertx.undeploy(id));
-    }
-    return all;
+    return vertx.undeploy(deployment);
   }
 }
