@@ -15,6 +15,7 @@ public final class RiskControl {
   private long[] arrivals = new long[1024];
   private int head;
   private int size;
+  private long lastArrivalMs = Long.MIN_VALUE;
   private long bannedUntilMs = Long.MIN_VALUE;
   private long total;
   private long rejected;
@@ -28,6 +29,9 @@ public final class RiskControl {
 
   /** Records a request arriving at {@code nowMs}; false means it is refused (HTTP 412). */
   public synchronized boolean admit(long nowMs) {
+    // Handlers on two event loops read the clock before taking the lock; keep arrivals in order.
+    nowMs = Math.max(nowMs, lastArrivalMs);
+    lastArrivalMs = nowMs;
     total++;
     record(nowMs);
     if (nowMs < bannedUntilMs) {

@@ -7,21 +7,27 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The {@code simulate} command: runs the stand-in Bilibili until the JVM is stopped. */
 @Command(
     name = "simulate",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs a stand-in Bilibili on loopback: ajax/msg, gethistory and room_init for N simulated rooms,",
-        "Poisson traffic with Zipf-distributed rates, risk control (HTTP 412), /sim/stats (ground truth)",
-        "and POST /sim/control (rates, bans, faults, pause/resume).",
-        "Real room ids are 1000001.. (busiest first); the first --short-id-rooms rooms also answer to",
-        "short ids 1, 2, 3, ... in room_init."})
+        "Runs a stand-in Bilibili on loopback: ajax/msg, gethistory and room_init for N simulated rooms, "
+            + "Poisson traffic with Zipf-distributed rates, risk control (HTTP 412 above --rate-limit), "
+            + "GET /sim/stats (the ground truth) and POST /sim/control (rates, bans, faults, pause/resume).",
+        "Real room ids are 1000001, 1000002, ... (busiest first); the first --short-id-rooms rooms also "
+            + "resolve from short ids 1, 2, 3, ... through room_init."})
 public final class SimulateCommand implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(SimulateCommand.class);
+
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--host", defaultValue = SimulatorSettings.DEFAULT_HOST, description = "Address to bind (default: ${DEFAULT-VALUE}).")
   String host;
@@ -59,15 +65,19 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--message-cap", defaultValue = "2000000", description = "Generated messages kept for /sim/stats?messages=true (default: ${DEFAULT-VALUE}).")
   int messageCap;
 
+  /** The settings the flags describe; IllegalArgumentException naming the setting when one is invalid. */
+  SimulatorSettings settings() {
+    return new SimulatorSettings(host, port, rooms, totalRate, zipf, seed, rateLimit, banSeconds,
+        repeatProbability, adminFraction, shortIdRooms, messageCap);
+  }
+
   @Override
   public Integer call() throws Exception {
     SimulatorSettings settings;
     try {
-      settings = new SimulatorSettings(host, port, rooms, totalRate, zipf, seed, rateLimit, banSeconds,
-          repeatProbability, adminFraction, shortIdRooms, messageCap);
+      settings = settings();
     } catch (IllegalArgumentException e) {
-      log.error("simulate: invalid option: {}", e.getMessage());
-      return 2;
+      throw new ParameterException(spec.commandLine(), "simulate: invalid option: " + e.getMessage());
     }
     Vertx vertx = Vertx.vertx();
     Simulator simulator;
@@ -85,7 +95,8 @@ public final class SimulateCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        simulator.close().compose(v -> vertx.close()).await(10, TimeUnit.SECONDS);
+        simulator.close().await(10, TimeUnit.SECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         log.warn("simulate: shutdown did not finish cleanly: {}", e.getMessage());
       } finally {

@@ -188,11 +188,11 @@ final class SimulatorHttpVerticle extends VerticleBase {
   }
 
   private void writeChunks(HttpServerResponse resp, int remaining, String tail) {
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
     int left = remaining;
     while (left > 0 && !resp.writeQueueFull()) {
-      if (resp.closed()) {
-        return;
-      }
       int n = Math.min(left, HUGE_CHUNK.length);
       resp.write(Buffer.buffer(HUGE_CHUNK).getBuffer(0, n));
       left -= n;
@@ -201,6 +201,7 @@ final class SimulatorHttpVerticle extends VerticleBase {
       int rest = left;
       resp.drainHandler(v -> writeChunks(resp, rest, tail));
     } else {
+      resp.drainHandler(null);
       resp.end(tail);
     }
   }

@@ -513,7 +513,7 @@ class SimulatorHttpTest {
   }
 
   @Test
-  @DisplayName("binds the requested port on real time and serves the defaults")
+  @DisplayName("starts on a free port with the real clock and the defaults, and stops answering when closed")
   void realClockDefaults(VertxTestContext ctx) {
     Simulator.start(vertx, SimulatorSettings.defaults(0, 100, 50, 42))
         .compose(s -> {
