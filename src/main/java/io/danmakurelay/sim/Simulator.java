@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -26,6 +27,7 @@ public final class Simulator {
   private final SimulatorCore core;
   private final String deployment;
   private final int port;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Simulator(Vertx vertx, SimulatorCore core, String deployment, int port) {
     this.vertx = vertx;
@@ -122,8 +124,11 @@ public final class Simulator {
     return core.control(op);
   }
 
-  /** Stops serving; pending slow answers are dropped. */
+  /** Stops serving; pending slow answers are dropped. Calling it again does nothing. */
   public Future<Void> close() {
+    if (!closed.compareAndSet(false, true)) {
+      return Future.succeededFuture();
+    }
     return vertx.undeploy(deployment);
   }
 }
