@@ -1,30 +1,134 @@
 package io.danmakurelay.sim;
 
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
-/** A stand-in Bilibili on loopback for demos, tests and benchmarks. API STUB - to be implemented. */
+/**
+ * A stand-in Bilibili on loopback for demos, tests and benchmarks (SPEC section 7): the two poll APIs
+ * and room_init for N simulated rooms, risk control, ordered faults, and {@code /sim/stats} with the
+ * ground truth. Two HTTP verticle instances (one per event loop) share one thread-safe model.
+ */
 public final class Simulator {
 
-  private Simulator() {}
+  /** HTTP handler instances; the machine this targets has two cores. */
+  static final int HTTP_INSTANCES = 2;
+
+  private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
+
+  private final Vertx vertx;
+  private final SimulatorCore core;
+  private final String deployment;
+  private final int port;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Simulator(Vertx vertx, SimulatorCore core, String deployment, int port) {
+    this.vertx = vertx;
+    this.core = core;
+    this.deployment = deployment;
+    this.port = port;
+  }
 
   /** Starts the simulator's HTTP server (port 0: any free port). */
   public static Future<Simulator> start(Vertx vertx, SimulatorSettings settings) {
-    throw new UnsupportedOperationException("stub");
+    return start(vertx, settings, System::currentTimeMillis);
+  }
+
+  /** As {@link #start(Vertx, SimulatorSettings)} with an injected clock (epoch ms), for tests. */
+  public static Future<Simulator> start(Vertx vertx, SimulatorSettings settings, LongSupplier clock) {
+    Objects.requireNonNull(settings, "settings");
+    SimulatorCore core = new SimulatorCore(settings, clock);
+    // Port 0 would give each instance its own random port; a negative port is Vert.x's way of asking
+    // for one random port shared by every server that asks with the same negative number, so each
+    // simulator takes a number of its own.
+    int listenPort = settings.port() == 0 ? -RANDOM_PORT_KEYS.incrementAndGet() : settings.port();
+    List<SimulatorHttpVerticle> instances = new CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+          SimulatorHttpVerticle instance = new SimulatorHttpVerticle(core, listenPort);
+          instances.add(instance);
+          return instance;
+        }, new DeploymentOptions().setInstances(HTTP_INSTANCES))
+        .map(id -> new Simulator(vertx, core, id, instances.get(0).actualPort()));
   }
 
   /** The port actually bound. */
   public int port() {
-    throw new UnsupportedOperationException("stub");
+    return port;
+  }
+
+  public SimulatorSettings settings() {
+    return core.settings;
   }
 
   /** The same document as {@code GET /sim/stats}. */
   public JsonObject stats() {
-    throw new UnsupportedOperationException("stub");
+    return stats(false);
   }
 
+  /** The same document as {@code GET /sim/stats?messages=true} when {@code withMessages}. */
+  public JsonObject stats(boolean withMessages) {
+    return new JsonObject(core.statsJson(withMessages, null));
+  }
+
+  /** Ground truth of one room: every message generated so far (up to the memory cap), in order. */
+  public List<SimMessage> messages(long realRoomId) {
+    return core.model.messages(realRoomId, core.now());
+  }
+
+  /** Real room ids, busiest first. */
+  public List<Long> roomIds() {
+    return core.model.realIds();
+  }
+
+  /** The short id of a real room, 0 when it has none. */
+  public long shortIdOf(long realRoomId) {
+    return core.model.shortIdOf(realRoomId);
+  }
+
+  /** Sets a room's message rate (per second) from now on. */
+  public void setRate(long realRoomId, double rate) {
+    core.model.setRate(realRoomId, rate, core.now());
+  }
+
+  /** Stops message generation in every room until {@link #resume()}. */
+  public void pause() {
+    core.model.pause(core.now());
+  }
+
+  public void resume() {
+    core.model.resume(core.now());
+  }
+
+  /** Bans every request from now for {@code seconds} (0 lifts a ban). */
+  public void ban(int seconds) {
+    core.risk.ban(core.now(), seconds);
+  }
+
+  /** Makes the next {@code count} poll answers of a room (null: of any room) faulty. */
+  public void fault(Long realRoomId, FaultMode mode, int count) {
+    if (realRoomId != null && !core.model.isRealId(realRoomId)) {
+      throw new IllegalArgumentException("no room with real id " + realRoomId);
+    }
+    core.faults.order(realRoomId, mode, count);
+  }
+
+  /** Applies a {@code POST /sim/control} operation; IllegalArgumentException when it is malformed. */
+  public JsonObject control(JsonObject op) {
+    return core.control(op);
+  }
+
+  /** Stops serving; pending slow answers are dropped. Calling it again does nothing. */
   public Future<Void> close() {
-    throw new UnsupportedOperationException("stub");
+    if (!closed.compareAndSet(false, true)) {
+      return Future.succeededFuture();
+    }
+    return vertx.undeploy(deployment);
   }
 }

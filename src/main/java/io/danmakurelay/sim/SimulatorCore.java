@@ -1,0 +1,219 @@
+package io.danmakurelay.sim;
+
+import io.danmakurelay.upstream.DanmakuList;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The state every HTTP handler instance shares: traffic model, risk control, ordered faults and
+ * counters, plus the stats document and the control operations. Thread-safe; no I/O.
+ */
+final class SimulatorCore {
+
+  final SimulatorSettings settings;
+  final TrafficModel model;
+  final RiskControl risk;
+  final FaultPlan faults = new FaultPlan();
+  final LongSupplier clock;
+  final AtomicLong pollRequests = new AtomicLong();
+  final AtomicLong roomInitRequests = new AtomicLong();
+  final AtomicLong otherRequests = new AtomicLong();
+
+  SimulatorCore(SimulatorSettings settings, LongSupplier clock) {
+    this.settings = settings;
+    this.clock = clock;
+    this.model = new TrafficModel(settings, clock.getAsLong());
+    this.risk = new RiskControl(settings.rateLimit(), settings.banSeconds());
+  }
+
+  long now() {
+    return clock.getAsLong();
+  }
+
+  /**
+   * Applies one control operation; throws {@link IllegalArgumentException} with a message for the
+   * caller when the operation is malformed.
+   */
+  JsonObject control(JsonObject op) {
+    Object name = op.getValue("op");
+    if (!(name instanceof String opName)) {
+      throw new IllegalArgumentException("field 'op' must be a string");
+    }
+    long now = now();
+    switch (opName) {
+      case "rate" -> {
+        long room = realRoom(op.getValue("room"));
+        double rate = number(op.getValue("rate"), "rate");
+        if (rate < 0 || Double.isInfinite(rate)) {
+          throw new IllegalArgumentException("field 'rate' must be a finite number >= 0");
+        }
+        model.setRate(room, rate, now);
+        return ok(opName).put("room", room).put("rate", rate);
+      }
+      case "ban" -> {
+        double seconds = number(op.getValue("seconds"), "seconds");
+        if (seconds < 0 || seconds > 86_400 || seconds != Math.rint(seconds)) {
+          throw new IllegalArgumentException("field 'seconds' must be a whole number 0..86400");
+        }
+        risk.ban(now, (int) seconds);
+        return ok(opName).put("banned_until", risk.bannedUntilMs());
+      }
+      case "fault" -> {
+        Long room = op.getValue("room") == null ? null : realRoom(op.getValue("room"));
+        Object modeValue = op.getValue("mode");
+        FaultMode mode = modeValue instanceof String s ? FaultMode.fromWire(s).orElse(null) : null;
+        if (mode == null) {
+          throw new IllegalArgumentException("field 'mode' must be one of " + modeNames());
+        }
+        double count = op.getValue("count") == null ? 1 : number(op.getValue("count"), "count");
+        if (count < 0 || count > 1_000_000 || count != Math.rint(count)) {
+          throw new IllegalArgumentException("field 'count' must be a whole number 0..1000000");
+        }
+        faults.order(room, mode, (int) count);
+        JsonObject answer = ok(opName).put("mode", mode.wireName()).put("count", (int) count);
+        return room == null ? answer.putNull("room") : answer.put("room", room);
+      }
+      case "pause" -> {
+        model.pause(now);
+        return ok(opName);
+      }
+      case "resume" -> {
+        model.resume(now);
+        return ok(opName);
+      }
+      default -> throw new IllegalArgumentException(
+          "unknown op '" + opName + "' (rate, ban, fault, pause, resume)");
+    }
+  }
+
+  private static JsonObject ok(String op) {
+    return new JsonObject().put("ok", true).put("op", op);
+  }
+
+  private long realRoom(Object value) {
+    if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+      throw new IllegalArgumentException("field 'room' must be a real room id (a whole number)");
+    }
+    long room = n.longValue();
+    if (!model.isRealId(room)) {
+      throw new IllegalArgumentException("no room with real id " + room);
+    }
+    return room;
+  }
+
+  private static double number(Object value, String field) {
+    if (!(value instanceof Number n) || !Double.isFinite(n.doubleValue())) {
+      throw new IllegalArgumentException("field '" + field + "' must be a number");
+    }
+    return n.doubleValue();
+  }
+
+  private static String modeNames() {
+    StringBuilder names = new StringBuilder();
+    for (FaultMode m : FaultMode.values()) {
+      if (!names.isEmpty()) {
+        names.append(", ");
+      }
+      names.append(m.wireName());
+    }
+    return names.toString();
+  }
+
+  /**
+   * The {@code /sim/stats} document as text. Written by hand rather than through JsonObject because
+   * with messages it can hold millions of entries.
+   */
+  String statsJson(boolean withMessages, Long onlyRoom) {
+    long now = now();
+    List<TrafficModel.RoomSnapshot> rooms = model.snapshot(now, withMessages);
+    long generated = 0;
+    long generatedRoom = 0;
+    long generatedAdmin = 0;
+    for (TrafficModel.RoomSnapshot r : rooms) {
+      generatedRoom += r.generatedRoom();
+      generatedAdmin += r.generatedAdmin();
+    }
+    generated = generatedRoom + generatedAdmin;
+    long kept = Math.min(model.keptMessages(), model.messageCap());
+    StringBuilder out = new StringBuilder(withMessages ? 1 << 16 : 4096);
+    out.append("{\"now\":").append(now)
+        .append(",\"started_at\":").append(model.startMs())
+        .append(",\"paused\":").append(model.paused())
+        .append(",\"totals\":{\"generated\":").append(generated)
+        .append(",\"generated_room\":").append(generatedRoom)
+        .append(",\"generated_admin\":").append(generatedAdmin)
+        .append(",\"requests\":").append(risk.total())
+        .append(",\"requests_rejected_412\":").append(risk.rejected())
+        .append(",\"max_requests_1s\":").append(risk.maxInWindow())
+        .append(",\"bans\":").append(risk.bans())
+        .append(",\"banned\":").append(risk.banned(now))
+        .append(",\"poll_requests\":").append(pollRequests.get())
+        .append(",\"room_init_requests\":").append(roomInitRequests.get())
+        .append(",\"other_requests\":").append(otherRequests.get())
+        .append(",\"faults_served\":").append(faults.served())
+        .append(",\"faults_pending\":").append(faults.pending())
+        .append(",\"messages_kept\":").append(kept)
+        .append(",\"messages_cap\":").append(model.messageCap())
+        .append(",\"messages_complete\":").append(generated <= model.messageCap())
+        .append("},\"settings\":{\"rooms\":").append(settings.rooms())
+        .append(",\"total_rate\":").append(settings.totalRate())
+        .append(",\"zipf\":").append(settings.zipf())
+        .append(",\"seed\":").append(settings.seed())
+        .append(",\"rate_limit\":").append(settings.rateLimit())
+        .append(",\"ban_seconds\":").append(settings.banSeconds())
+        .append(",\"repeat_probability\":").append(settings.repeatProbability())
+        .append(",\"admin_fraction\":").append(settings.adminFraction())
+        .append(",\"short_id_rooms\":").append(settings.shortIdRooms())
+        .append("},\"rooms\":[");
+    boolean first = true;
+    for (TrafficModel.RoomSnapshot r : rooms) {
+      if (onlyRoom != null && onlyRoom != r.realId()) {
+        continue;
+      }
+      if (!first) {
+        out.append(',');
+      }
+      first = false;
+      out.append("{\"room_id\":").append(r.realId())
+          .append(",\"short_id\":").append(r.shortId())
+          .append(",\"rate\":").append(r.rate())
+          .append(",\"generated\":").append(r.generated())
+          .append(",\"generated_room\":").append(r.generatedRoom())
+          .append(",\"generated_admin\":").append(r.generatedAdmin())
+          .append(",\"requests\":").append(r.polls())
+          .append(",\"faults\":").append(r.faults());
+      if (withMessages) {
+        out.append(",\"messages\":[");
+        for (int i = 0; i < r.messages().size(); i++) {
+          if (i > 0) {
+            out.append(',');
+          }
+          message(out, r.messages().get(i));
+        }
+        out.append(']');
+      }
+      out.append('}');
+    }
+    out.append("]}");
+    return out.toString();
+  }
+
+  private static void message(StringBuilder out, SimMessage m) {
+    out.append("{\"seq\":").append(m.seq())
+        .append(",\"list\":\"").append(m.list() == DanmakuList.ADMIN ? "admin" : "room").append('"')
+        .append(",\"uid\":").append(m.uid())
+        .append(",\"nickname\":");
+    PayloadWriter.string(out, m.nickname(), false);
+    out.append(",\"text\":");
+    PayloadWriter.string(out, m.text(), false);
+    out.append(",\"timeline\":\"").append(m.timeline()).append('"')
+        .append(",\"ts\":").append(m.tsMs())
+        .append(",\"id_str\":\"").append(m.idStr()).append('"')
+        .append(",\"rnd\":\"").append(m.rnd()).append('"')
+        .append(",\"ct\":\"").append(m.ct()).append('"')
+        .append(",\"repeat\":").append(m.repeat())
+        .append('}');
+  }
+}
