@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "simulate",
     mixinStandardHelpOptions = true,
+    versionProvider = io.danmakurelay.Main.Version.class,
     description = {
         "Runs a stand-in Bilibili on loopback: ajax/msg, gethistory and room_init for N simulated rooms, "
             + "Poisson traffic with Zipf-distributed rates, risk control (HTTP 412 above --rate-limit), "

@@ -1,0 +1,139 @@
+package io.danmakurelay.it;
+
+import io.danmakurelay.Relay;
+import io.danmakurelay.config.ConfigLoader;
+import io.danmakurelay.config.RelayConfig;
+import io.danmakurelay.sim.Simulator;
+import io.danmakurelay.sim.SimulatorSettings;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Test support: the simulator as upstream, a relay pointed at it, and a real Kafka consumer to read back
+ * what the relay published. Everything runs for real on loopback.
+ */
+final class RelayHarness implements AutoCloseable {
+
+  final Vertx simVertx = Vertx.vertx();
+  final Simulator sim;
+  final HttpClient http = HttpClient.newHttpClient();
+  Relay relay;
+
+  RelayHarness(SimulatorSettings settings) throws Exception {
+    sim = Simulator.start(simVertx, settings).await(30, TimeUnit.SECONDS);
+  }
+
+  /** Config flags that point a relay at the simulator, with an embedded broker in {@code dataDir}. */
+  List<String> flags(Path dataDir, String api, String... more) {
+    String base = "http://127.0.0.1:" + sim.port();
+    List<String> flags = new ArrayList<>(List.of(
+        "kafka.dataDir=" + dataDir,
+        "kafka.embeddedPort=0",
+        "http.port=0",
+        "upstream.api=" + api,
+        "upstream.url=" + base + ("gethistory".equals(api) ? "/xlive/web-room/v1/dM/gethistory" : "/ajax/msg"),
+        "upstream.roomInitUrl=" + base + "/room/v1/Room/room_init"));
+    flags.addAll(List.of(more));
+    return flags;
+  }
+
+  Relay startRelay(List<String> flags) throws Exception {
+    RelayConfig config = ConfigLoader.load(null, Map.of(), flags);
+    relay = Relay.start(config);
+    return relay;
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort() + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The sum of messages_published over /api/rooms. */
+  long publishedPerApi() throws Exception {
+    JsonObject rooms = new JsonObject(get("/api/rooms").body());
+    long sum = 0;
+    for (Object o : rooms.getJsonArray("rooms")) {
+      sum += ((JsonObject) o).getLong("messages_published", 0L);
+    }
+    return sum;
+  }
+
+  /** Reads the topic (read_committed) until {@code expected} records arrived, then a little longer for extras. */
+  static List<ConsumerRecord<String, byte[]>> consume(String bootstrap, String topic, long expected) {
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.GROUP_ID_CONFIG, "it-" + System.nanoTime(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (out.size() < expected && System.currentTimeMillis() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      long extra = System.currentTimeMillis() + 1_500;
+      while (System.currentTimeMillis() < extra) {
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  static JsonObject json(ConsumerRecord<String, byte[]> record) {
+    return new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+  }
+
+  static String header(ConsumerRecord<String, byte[]> record, String name) {
+    var h = record.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  static void await(String what, Duration timeout, Check condition) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for: " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** A condition that may throw (HTTP calls). */
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (relay != null) {
+      relay.close();
+    }
+    sim.close().await(10, TimeUnit.SECONDS);
+    simVertx.close().await(10, TimeUnit.SECONDS);
+  }
+}
