@@ -1,0 +1,118 @@
+package io.danmakurelay.bench;
+
+import io.danmakurelay.kafka.EmbeddedKafka;
+import io.danmakurelay.sim.Simulator;
+import io.danmakurelay.sim.SimulatorSettings;
+import io.vertx.core.Vertx;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+
+/**
+ * The pipeline benchmark (scripts/bench-pipeline.sh): the simulator at a high rate with no budget limit,
+ * the relay jar in its own process publishing to an embedded broker, then a bare Kafka producer sending
+ * the same records (the ceiling). Prints messages/s and CPU seconds per million messages for both.
+ * Args: rooms totalRate measureSeconds relayJar classpath.
+ */
+public final class PipelineBench {
+
+  public static void main(String[] args) throws Exception {
+    int rooms = Integer.parseInt(args[0]);
+    double rate = Double.parseDouble(args[1]);
+    int seconds = Integer.parseInt(args[2]);
+    String jar = args[3];
+    String classpath = args[4];
+    Path work = Files.createTempDirectory("bench-pipeline");
+    Vertx vertx = Vertx.vertx();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"), 0)) {
+      Simulator sim = Simulator.start(vertx, SimulatorSettings.defaults(0, rooms, rate, 1))
+          .await(30, TimeUnit.SECONDS);
+      int httpPort = BenchSupport.freePort();
+      String base = "http://127.0.0.1:" + sim.port();
+      String roomList = LongStream.rangeClosed(1_000_001, 1_000_000 + rooms).mapToObj(Long::toString)
+          .collect(Collectors.joining(","));
+      List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g", "-jar", jar, "run",
+          "--set", "kafka.bootstrapServers=" + kafka.bootstrapServers(),
+          "--set", "kafka.topic=bench",
+          "--set", "http.port=" + httpPort,
+          "--set", "upstream.url=" + base + "/ajax/msg",
+          "--set", "upstream.roomInitUrl=" + base + "/room/v1/Room/room_init",
+          "--set", "upstream.requestsPerSecond=100000",
+          "--set", "poll.strategy=adaptive",
+          "--set", "poll.intervalMs=100",
+          "--set", "poll.minIntervalMs=10",
+          "--set", "rooms=" + roomList));
+      Process relay = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(work.resolve("relay.log").toFile()).directory(new File(".")).start();
+      String metricsUrl = "http://127.0.0.1:" + httpPort + "/metrics";
+      try {
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (true) {
+          try {
+            if (BenchSupport.metric(BenchSupport.get(metricsUrl), "danmaku_messages_published_total", "") > 0) {
+              break;
+            }
+          } catch (Exception notYet) {
+            if (!relay.isAlive()) {
+              throw new IllegalStateException("the relay exited; see " + work.resolve("relay.log"));
+            }
+          }
+          if (System.currentTimeMillis() > deadline) {
+            throw new IllegalStateException("the relay published nothing within 90 s; see " + work.resolve("relay.log"));
+          }
+          BenchSupport.sleep(500);
+        }
+        BenchSupport.sleep(10_000); // warm-up: JIT, adaptive intervals settle
+        String s0 = BenchSupport.get(metricsUrl);
+        double cpu0 = BenchSupport.cpuSeconds(relay.pid());
+        long gen0 = sim.stats().getJsonObject("totals").getLong("generated");
+        long t0 = System.nanoTime();
+        BenchSupport.sleep(seconds * 1000L);
+        String s1 = BenchSupport.get(metricsUrl);
+        double cpu1 = BenchSupport.cpuSeconds(relay.pid());
+        long gen1 = sim.stats().getJsonObject("totals").getLong("generated");
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        double rss = BenchSupport.rssMiB(relay.pid());
+        double published = BenchSupport.metric(s1, "danmaku_messages_published_total", "")
+            - BenchSupport.metric(s0, "danmaku_messages_published_total", "");
+        double polls = BenchSupport.metric(s1, "danmaku_polls_total", "")
+            - BenchSupport.metric(s0, "danmaku_polls_total", "");
+        double gaps = BenchSupport.metric(s1, "danmaku_gaps_total", "") - BenchSupport.metric(s0, "danmaku_gaps_total", "");
+        relay.destroy();
+        relay.waitFor(60, TimeUnit.SECONDS);
+
+        Process bare = new ProcessBuilder("java", "-Xmx1g", "-cp", classpath, BareProducer.class.getName(),
+            kafka.bootstrapServers(), "bench", "bench-bare", Long.toString((long) published))
+            .redirectError(work.resolve("bare.log").toFile()).start();
+        String bareJson = new String(bare.getInputStream().readAllBytes()).trim();
+        bare.waitFor(120, TimeUnit.SECONDS);
+        io.vertx.core.json.JsonObject b = new io.vertx.core.json.JsonObject(bareJson);
+
+        double relayRate = published / elapsed;
+        double relayCpuPerM = (cpu1 - cpu0) / published * 1e6;
+        double bareRate = b.getDouble("per_second");
+        double bareCpuPerM = b.getDouble("cpu_seconds") / b.getLong("records") * 1e6;
+        System.out.printf("pipeline benchmark: %d rooms, simulator %.0f msg/s, %d s measured after 10 s warm-up%n",
+            rooms, rate, seconds);
+        System.out.printf("  generated by the simulator : %10.0f msg/s%n", (gen1 - gen0) / elapsed);
+        System.out.printf("  relay polls                : %10.0f /s (gaps %.0f)%n", polls / elapsed, gaps);
+        System.out.printf("  %-27s: %10.0f msg/s   %8.1f CPU s per million msgs   RSS %.0f MiB%n",
+            "relay (poll+dedupe+Kafka tx)", relayRate, relayCpuPerM, rss);
+        System.out.printf("  %-27s: %10.0f msg/s   %8.1f CPU s per million msgs   (%d records)%n",
+            "bare Kafka producer", bareRate, bareCpuPerM, b.getLong("records"));
+        System.out.printf("  ratio relay/bare           : rate %.3f, CPU per message %.2f x%n",
+            relayRate / bareRate, relayCpuPerM / bareCpuPerM);
+      } finally {
+        relay.destroyForcibly();
+        sim.close();
+      }
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+}
