@@ -38,7 +38,9 @@ import java.util.Set;
  *   <li>Fewest timeline violations: a fresh item older (by the second) than P's oldest, or an O item newer
  *       than it. New messages are appended, so their timeline is at least P's; this is what keeps a message
  *       from before the previous window (one that reappears after a mass deletion) from coming back as new,
- *       even when the alignment alone could explain it as a full window of new messages.</li>
+ *       even when the alignment alone could explain it as a full window of new messages. When no split
+ *       avoids a violation (a server clock running behind), the counts tie and the next rules decide, so
+ *       a new message stamped early is still published.</li>
  *   <li>Longest M. Fingerprints include the sender and the second, so a run of equal fingerprints in the
  *       same order is the same messages seen again; the alternative is many coincidences. In the one truly
  *       ambiguous case, a run of identical repeats cut by the window's oldest edge ([a..h, x, x] then
@@ -54,9 +56,12 @@ import java.util.Set;
  * only the same id, and a fresh one whose id is already retained is dropped as a duplicate, so the modern
  * API is in effect keyed on {@code id_str} while sharing the same order-aware machinery.
  *
+ * <p>A gap is a full window made only of fresh items after a non-empty one: whatever arrived beyond those
+ * ten between the polls was lost. The first poll publishes the whole window and is no gap.
+ *
  * <h2>State</h2>
- * H holds at most {@value #HISTORY} items (three windows) as fingerprint digests, plus P's size and oldest
- * second and the occurrence counters of legacy ids: a few kilobytes per room whatever the traffic.
+ * H holds three windows ({@value #HISTORY} items) as fingerprint digests, plus P's size and oldest second
+ * and the occurrence counters of legacy ids: a few kilobytes per room whatever the traffic.
  * An empty window changes nothing: a glitch or a wiped list must not make the next answer look new.
  */
 final class ListDeduper {
@@ -64,9 +69,15 @@ final class ListDeduper {
   /** The upstream's window: at most this many messages per list. */
   static final int WINDOW = 10;
   /** Retained tail: the previous window plus two more, enough to recognise a window's worth of returns. */
-  static final int HISTORY = 30;
+  static final int HISTORY = 3 * WINDOW;
+  /**
+   * Should the upstream ever send longer windows, the tail grows to three of them, up to this window
+   * size; older items of a longer window are dropped unpublished rather than let state grow without bound.
+   */
+  static final int MAX_WINDOW = 100;
+  static final int MAX_HISTORY = 3 * MAX_WINDOW;
   /** Occurrence counters kept for legacy ids; only a retained second can repeat, so this is plenty. */
-  static final int MAX_OCCURRENCES = 4 * HISTORY;
+  static final int MAX_OCCURRENCES = 2 * MAX_HISTORY;
 
   /** One retained item: what alignment needs, nothing else. */
   record Seen(String fingerprint, String idStr, long second) {
@@ -96,16 +107,18 @@ final class ListDeduper {
     this.fingerprints = fingerprints;
   }
 
-  Outcome accept(List<Danmaku> window) {
-    int n = window.size();
-    if (n == 0) {
+  Outcome accept(List<Danmaku> answered) {
+    if (answered.isEmpty()) {
       return new Outcome(List.of(), 0, false);
     }
+    int cut = Math.max(0, answered.size() - MAX_WINDOW);
+    List<Danmaku> window = answered.subList(cut, answered.size());
+    int n = window.size();
     List<Seen> incoming = new ArrayList<>(n);
     for (Danmaku item : window) {
       incoming.add(new Seen(fingerprints.fingerprint(item), item.idStr(), Math.floorDiv(item.ts(), 1000L)));
     }
-    Split split = history.isEmpty() ? Split.allFresh(n) : bestSplit(incoming);
+    Split split = history.isEmpty() ? Split.ALL_FRESH : bestSplit(incoming);
 
     List<FreshMessage> fresh = new ArrayList<>();
     Set<String> knownIds = new HashSet<>();
@@ -131,14 +144,12 @@ final class ListDeduper {
     // old items sliding back (mass deletion) shares nothing either, but loses nothing.
     boolean gap = lastWindowSize > 0 && split.matched == 0 && split.oldCount == 0 && n >= WINDOW;
     remember(incoming, split);
-    return new Outcome(fresh, n - fresh.size(), gap);
+    return new Outcome(fresh, answered.size() - fresh.size(), gap);
   }
 
   /** Where the fresh run starts, how many items matched, and the H index of the first match (-1: none). */
   private record Split(int oldCount, int matched, int firstMatch, int freshStart) {
-    static Split allFresh(int n) {
-      return new Split(0, 0, -1, 0);
-    }
+    static final Split ALL_FRESH = new Split(0, 0, -1, 0);
   }
 
   private Split bestSplit(List<Seen> incoming) {
@@ -158,24 +169,36 @@ final class ListDeduper {
 
     Split best = null;
     long[] bestScore = null;
-    for (int o = 0; o <= maxOld; o++) {
-      int violationsOld = newerPrefix[o];
-      // m = 0: either a full window pushed everything out (a gap), or every retained item was deleted.
-      long[] none = score(violationsOld + olderPrefix[n] - olderPrefix[o], 0, n >= WINDOW ? 0 : previous, o);
-      if (best == null || better(none, bestScore)) {
-        best = new Split(o, 0, -1, o);
-        bestScore = none;
+    // For each start of the fresh run, grow M leftwards: matching greedily from the newest end, each step
+    // extends the previous match, so all (o, m) splits cost O(n + h) per fresh-run start.
+    for (int freshStart = 0; freshStart <= n; freshStart++) {
+      int violationsFresh = olderPrefix[n] - olderPrefix[freshStart];
+      if (freshStart <= maxOld) {
+        // m = 0: a full window pushed everything out (a gap), or every retained item was deleted.
+        long[] none = score(newerPrefix[freshStart] + violationsFresh, 0, n >= WINDOW ? 0 : previous, freshStart);
+        if (best == null || better(none, bestScore)) {
+          best = new Split(freshStart, 0, -1, freshStart);
+          bestScore = none;
+        }
       }
-      for (int m = 1; o + m <= n && m <= h; m++) {
-        int firstMatch = latestMatchStart(incoming, o, m);
-        if (firstMatch < 0) {
+      int j = h - 1;
+      for (int o = freshStart - 1; o >= 0 && j >= 0; o--) {
+        Seen item = incoming.get(o);
+        while (j >= 0 && !history.get(j).sameAs(item)) {
+          j--;
+        }
+        if (j < 0) {
           break;
         }
+        int firstMatch = j--;
+        if (o > maxOld) {
+          continue;
+        }
+        int matched = freshStart - o;
         int from = n < WINDOW ? Math.min(firstMatch, h - previous) : firstMatch;
-        int deletions = (h - from) - m;
-        long[] candidate = score(violationsOld + olderPrefix[n] - olderPrefix[o + m], m, deletions, o);
-        if (better(candidate, bestScore)) {
-          best = new Split(o, m, firstMatch, o + m);
+        long[] candidate = score(newerPrefix[o] + violationsFresh, matched, (h - from) - matched, o);
+        if (best == null || better(candidate, bestScore)) {
+          best = new Split(o, matched, firstMatch, freshStart);
           bestScore = candidate;
         }
       }
@@ -197,41 +220,21 @@ final class ListDeduper {
     return false;
   }
 
-  /**
-   * The latest H index at which incoming[o..o+m) can start as a subsequence of H, or -1. Matching greedily
-   * from the newest end gives the latest start, hence the fewest deletions for that run.
-   */
-  private int latestMatchStart(List<Seen> incoming, int o, int m) {
-    int j = history.size() - 1;
-    int start = -1;
-    for (int k = o + m - 1; k >= o; k--) {
-      Seen item = incoming.get(k);
-      while (j >= 0 && !history.get(j).sameAs(item)) {
-        j--;
-      }
-      if (j < 0) {
-        return -1;
-      }
-      start = j;
-      j--;
-    }
-    return start;
-  }
-
   private void remember(List<Seen> incoming, Split split) {
-    List<Seen> next = new ArrayList<>(HISTORY + incoming.size());
     int n = incoming.size();
+    int capacity = Math.max(HISTORY, 3 * n);
+    List<Seen> next = new ArrayList<>(capacity + n);
     if (n >= WINDOW && !history.isEmpty()) {
       // What precedes the match was pushed out, still history; after it, unmatched items were deleted.
       int keep = split.matched == 0 ? history.size() : split.firstMatch;
       next.addAll(history.subList(0, keep));
     }
     next.addAll(incoming);
-    if (next.size() > HISTORY) {
-      next = new ArrayList<>(next.subList(next.size() - HISTORY, next.size()));
+    if (next.size() > capacity) {
+      next = new ArrayList<>(next.subList(next.size() - capacity, next.size()));
     }
     history = next;
-    lastWindowSize = Math.min(n, HISTORY);
+    lastWindowSize = n;
     long oldest = Long.MAX_VALUE;
     for (Seen seen : incoming) {
       oldest = Math.min(oldest, seen.second);
@@ -294,9 +297,9 @@ final class ListDeduper {
 
   /** Loads a snapshot; throws IllegalArgumentException (caught by the caller) when it is malformed. */
   void restore(JsonObject snapshot) {
-    int window = requireInt(snapshot.getValue("window"), 0, HISTORY);
+    int window = requireInt(snapshot.getValue("window"), 0, MAX_WINDOW);
     long floor = requireLong(snapshot.getValue("floor"));
-    JsonArray items = requireArray(snapshot.getValue("history"), HISTORY);
+    JsonArray items = requireArray(snapshot.getValue("history"), MAX_HISTORY);
     JsonArray counters = requireArray(snapshot.getValue("occurrences"), MAX_OCCURRENCES);
     List<Seen> restored = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {

@@ -24,10 +24,18 @@ final class Items {
 
   /** A legacy item: no id_str, no check_info. */
   static Danmaku legacy(DanmakuList list, long serial, long uid, String text, long second, String rnd) {
+    return item(list, serial, uid, text, second, rnd, null);
+  }
+
+  /** An item with the given id_str (null: legacy). */
+  static Danmaku item(DanmakuList list, long serial, long uid, String text, long second, String rnd, String idStr) {
     JsonObject raw = new JsonObject()
         .put("text", text).put("uid", uid).put("nickname", "u" + uid)
         .put("timeline", timeline(second)).put("rnd", rnd).put("serial", serial);
-    return new Danmaku(list, text, uid, "u" + uid, timeline(second), second * 1000, null, rnd, null, raw);
+    if (idStr != null) {
+      raw.put("id_str", idStr);
+    }
+    return new Danmaku(list, text, uid, "u" + uid, timeline(second), second * 1000, idStr, rnd, null, raw);
   }
 
   /** A legacy item of the room list identified by its text, at BASE_SECOND + offset. */
