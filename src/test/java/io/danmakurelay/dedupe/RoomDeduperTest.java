@@ -126,6 +126,36 @@ class RoomDeduperTest {
     }
 
     @Test
+    @DisplayName("[a, b, c] then [b, c, a'] with a' equal to a: a' is new")
+    void equalToDeletedInShortWindow() {
+      poll(room("a"), room("b"), room("c"));
+
+      assertThat(poll(room("b"), room("c"), room("a"))).containsExactly("a");
+    }
+
+    @Test
+    @DisplayName("deleting the oldest of a short window publishes nothing")
+    void deletionOfTheOldestInShortWindow() {
+      poll(room("a"), room("b"), room("c"));
+
+      DedupeResult result = deduper.accept(rooms(room("b"), room("c")));
+
+      assertThat(result.fresh()).isEmpty();
+      assertThat(result.duplicates()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("repeats cut by the window's oldest edge are read as the same repeats: never twice, at worst one missed")
+    void ambiguousEdgePrefersNoDuplicate() {
+      Danmaku x = room("x", 1);
+      poll(concat(slice(ten("m", 0), 0, 8), x, x));
+
+      List<String> fresh = poll(concat(new Danmaku[] {x, x}, slice(ten("n", 2), 0, 8)));
+
+      assertThat(fresh).containsExactly("n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7");
+    }
+
+    @Test
     @DisplayName("a deletion in the middle does not re-publish the rest: [a, b, c, d] then [a, c, d, e]")
     void deletionInTheMiddle() {
       poll(room("a"), room("b"), room("c"), room("d"));
