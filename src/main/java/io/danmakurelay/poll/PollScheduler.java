@@ -1,69 +1,324 @@
 package io.danmakurelay.poll;
 
 import io.danmakurelay.upstream.FailureKind;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
  * Decides which room to poll when: the global request budget, per-room intervals from the strategy,
- * per-room backoff and the caller-wide risk-control pause. Pure logic: time is always passed in.
- * API STUB - to be implemented.
+ * per-room backoff and the caller-wide risk-control pause. Pure logic: time is always passed in (epoch ms),
+ * randomness (backoff jitter) comes from the given generator. Not thread-safe: one event loop owns it.
+ *
+ * <p>Protocol: call {@link #next} whenever something may have changed (a timer fired, a poll was sent, an
+ * answer arrived, a room was added); answer each {@link Decision.PollNow} with {@link #onSuccess} or
+ * {@link #onFailure}. A room is not polled again while its request is in flight.
  */
 public final class PollScheduler {
 
+  /** The strategy is re-asked to divide the budget at least this often. */
+  static final long REBALANCE_EVERY_MS = 1000;
+  /** An answer that never came (a lost callback) frees its room after this long, longer than any timeout. */
+  static final long IN_FLIGHT_LIMIT_MS = 60_000;
+
+  private final SchedulerSettings settings;
+  private final RandomGenerator random;
+  private final PollStrategy strategy;
+  private final RequestBudget budget;
+  private final BackoffPolicy backoff;
+  private final RiskControl riskControl;
+  private final Map<Long, Room> rooms = new LinkedHashMap<>();
+  private int invalidRooms;
+  private boolean rebalanceNeeded = true;
+  private long lastRebalanceAt;
+  private long lastSeenMs;
+
   public PollScheduler(SchedulerSettings settings, RandomGenerator random) {
-    throw new UnsupportedOperationException("stub");
+    this(settings, random, strategyFor(settings));
+  }
+
+  /** With a strategy of one's own (tests, experiments); the settings still give budget, bounds and backoff. */
+  public PollScheduler(SchedulerSettings settings, RandomGenerator random, PollStrategy strategy) {
+    if (settings.minIntervalMs() <= 0 || settings.maxIntervalMs() < settings.minIntervalMs()) {
+      throw new IllegalArgumentException("poll.minIntervalMs must be positive and <= poll.maxIntervalMs");
+    }
+    this.settings = settings;
+    this.random = random;
+    this.strategy = strategy;
+    this.budget = new RequestBudget(settings.requestsPerSecond());
+    this.backoff = new BackoffPolicy(settings.backoffInitialMs(), settings.backoffMaxMs());
+    this.riskControl = new RiskControl(settings.backoffInitialMs(), settings.backoffMaxMs());
+  }
+
+  /** The strategy named by {@code poll.strategy}. */
+  public static PollStrategy strategyFor(SchedulerSettings settings) {
+    String name = settings.strategy() == null ? "adaptive" : settings.strategy().toLowerCase(Locale.ROOT);
+    return switch (name) {
+      case "adaptive" -> new AdaptiveStrategy(settings.intervalMs(), settings.minIntervalMs(), settings.maxIntervalMs());
+      case "fixed" -> new FixedStrategy(settings.intervalMs());
+      default -> throw new IllegalArgumentException(
+          "poll.strategy must be \"adaptive\" or \"fixed\", got \"" + settings.strategy() + "\"");
+    };
   }
 
   /** Follows a (real) room id; it is due at once. Adding a followed room does nothing. */
   public void addRoom(long roomId, long nowMs) {
-    throw new UnsupportedOperationException("stub");
+    see(nowMs);
+    if (rooms.containsKey(roomId)) {
+      return;
+    }
+    strategy.addRoom(roomId, nowMs);
+    Room room = new Room(roomId);
+    room.intervalMs = strategy.intervalMs(roomId);
+    // Anchored one interval back, the room is due now and queues behind rooms added before it.
+    room.anchorMs = nowMs - room.intervalMs;
+    rooms.put(roomId, room);
+    rebalanceNeeded = true;
   }
 
   /** Stops following a room; returns whether it was followed. */
   public boolean removeRoom(long roomId) {
-    throw new UnsupportedOperationException("stub");
+    Room room = rooms.remove(roomId);
+    if (room == null) {
+      return false;
+    }
+    if (room.state == RoomState.INVALID) {
+      invalidRooms--;
+    }
+    strategy.removeRoom(roomId);
+    rebalanceNeeded = true;
+    return true;
   }
 
   /** The room does not exist upstream: it stays listed as invalid and is never polled again. */
   public void markInvalid(long roomId) {
-    throw new UnsupportedOperationException("stub");
+    Room room = rooms.get(roomId);
+    if (room == null || room.state == RoomState.INVALID) {
+      return;
+    }
+    room.state = RoomState.INVALID;
+    invalidRooms++;
+    room.inFlight = false;
+    room.backoffUntilMs = 0;
+    strategy.removeRoom(roomId);
+    rebalanceNeeded = true;
   }
 
-  /** What to do at {@code nowMs}; a {@link Decision.PollNow} spends one budget token. */
+  /**
+   * What to do at {@code nowMs}; a {@link Decision.PollNow} spends one budget token. Among due rooms the most
+   * overdue relative to its own interval goes first, (now - last poll) / interval: with equal intervals
+   * that is the earliest due time (round-robin when the budget is short), and when rooms must wait for
+   * tokens every room is stretched by the same factor, which keeps the strategy's proportions. No room
+   * starves, as its ratio grows without bound.
+   */
   public Decision next(long nowMs) {
-    throw new UnsupportedOperationException("stub");
+    see(nowMs);
+    if (!hasPollableRoom()) {
+      return new Decision.Idle();
+    }
+    if (riskControl.paused(nowMs)) {
+      return new Decision.WaitUntil(riskControl.pauseUntil());
+    }
+    maybeRebalance(nowMs);
+    Room best = null;
+    double bestPriority = Double.NEGATIVE_INFINITY;
+    long earliest = Long.MAX_VALUE;
+    for (Room room : rooms.values()) {
+      if (room.state == RoomState.INVALID) {
+        continue;
+      }
+      if (room.inFlight && nowMs - room.lastPollAtMs < IN_FLIGHT_LIMIT_MS) {
+        earliest = Math.min(earliest, room.lastPollAtMs + IN_FLIGHT_LIMIT_MS);
+        continue;
+      }
+      long due = dueAtMs(room);
+      if (due > nowMs) {
+        earliest = Math.min(earliest, due);
+        continue;
+      }
+      double priority = (double) (nowMs - room.anchorMs) / room.intervalMs;
+      if (priority > bestPriority) {
+        best = room;
+        bestPriority = priority;
+      }
+    }
+    if (best == null) {
+      return new Decision.WaitUntil(earliest);
+    }
+    if (!budget.tryAcquire(nowMs, effectiveRate(nowMs))) {
+      return new Decision.WaitUntil(budget.nextAvailableAt(nowMs));
+    }
+    long wasDueAt = dueAtMs(best);
+    best.inFlight = true;
+    best.lastPollAtMs = nowMs;
+    // The next interval counts from when this poll was due, not from when a token freed it: otherwise every
+    // wait for a token (up to 1/rate) would lengthen a busy room's period, by 20% at 100 ms intervals. A
+    // room far behind (new, back from backoff) does not get to catch up in a burst, though.
+    best.anchorMs = Math.max(wasDueAt, nowMs - best.intervalMs / 2);
+    best.polled = true;
+    return new Decision.PollNow(best.roomId);
   }
 
   /** Spends one budget token for a request that is not a poll (room_init), if one is available now. */
   public boolean tryAcquire(long nowMs) {
-    throw new UnsupportedOperationException("stub");
+    see(nowMs);
+    if (riskControl.paused(nowMs)) {
+      return false;
+    }
+    return budget.tryAcquire(nowMs, effectiveRate(nowMs));
   }
 
   /** The earliest instant at which a budget token is available. */
   public long nextTokenAtMs(long nowMs) {
-    throw new UnsupportedOperationException("stub");
+    see(nowMs);
+    long notBefore = riskControl.paused(nowMs) ? riskControl.pauseUntil() : nowMs;
+    return Math.max(notBefore, budget.nextAvailableAt(nowMs));
   }
 
   public void onSuccess(long roomId, long nowMs, PollObservation observation) {
-    throw new UnsupportedOperationException("stub");
+    see(nowMs);
+    riskControl.onSuccess(nowMs);
+    Room room = rooms.get(roomId);
+    if (room == null || room.state == RoomState.INVALID) {
+      return;
+    }
+    room.inFlight = false;
+    room.state = RoomState.POLLING;
+    room.consecutiveFailures = 0;
+    room.backoffUntilMs = 0;
+    strategy.observe(roomId, nowMs, observation);
+    room.intervalMs = strategy.intervalMs(roomId);
   }
 
   public void onFailure(long roomId, long nowMs, FailureKind kind) {
-    throw new UnsupportedOperationException("stub");
+    see(nowMs);
+    Room room = rooms.get(roomId);
+    switch (kind) {
+      case INVALID_ROOM -> markInvalid(roomId);
+      case RISK_CONTROL -> {
+        // The room is not at fault: it keeps its state and is due again when the pause ends.
+        long sentAt = room != null && room.polled ? room.lastPollAtMs : nowMs;
+        riskControl.onRiskControl(nowMs, sentAt);
+        if (room != null) {
+          room.inFlight = false;
+        }
+      }
+      case RETRY -> {
+        if (room == null || room.state == RoomState.INVALID) {
+          return;
+        }
+        room.inFlight = false;
+        room.consecutiveFailures++;
+        room.state = RoomState.BACKOFF;
+        room.backoffUntilMs = nowMs + backoff.delayMs(room.consecutiveFailures, random);
+      }
+    }
+  }
+
+  /** A non-poll request (room_init) met risk control: the same caller-wide pause as for a poll. */
+  public void onRiskControl(long nowMs) {
+    see(nowMs);
+    riskControl.onRiskControl(nowMs, nowMs);
   }
 
   /** Until when every room waits because of risk control (0 when not under risk control). */
   public long riskControlUntilMs() {
-    throw new UnsupportedOperationException("stub");
+    return riskControl.paused(lastSeenMs) ? riskControl.pauseUntil() : 0;
+  }
+
+  /** The share of the configured budget usable at {@code nowMs}: 0 in a pause, below 1 while recovering. */
+  public double budgetShare(long nowMs) {
+    return riskControl.budgetShare(nowMs);
   }
 
   public Optional<RoomSchedule> room(long roomId, long nowMs) {
-    throw new UnsupportedOperationException("stub");
+    Room room = rooms.get(roomId);
+    return room == null ? Optional.empty() : Optional.of(view(room, nowMs));
   }
 
+  /** Every followed room, invalid ones included, in the order they were added. */
   public List<RoomSchedule> rooms(long nowMs) {
-    throw new UnsupportedOperationException("stub");
+    List<RoomSchedule> views = new ArrayList<>(rooms.size());
+    for (Room room : rooms.values()) {
+      views.add(view(room, nowMs));
+    }
+    return views;
+  }
+
+  private RoomSchedule view(Room room, long nowMs) {
+    boolean invalid = room.state == RoomState.INVALID;
+    long next = 0;
+    if (!invalid) {
+      next = dueAtMs(room);
+      if (riskControl.paused(nowMs)) {
+        next = Math.max(next, riskControl.pauseUntil());
+      }
+    }
+    return new RoomSchedule(
+        room.roomId,
+        room.state,
+        room.intervalMs,
+        room.polled ? room.lastPollAtMs : 0,
+        next,
+        room.state == RoomState.BACKOFF ? room.backoffUntilMs : 0,
+        room.consecutiveFailures,
+        strategy.estimatedRatePerSecond(room.roomId));
+  }
+
+  /** The room's interval after its last poll, but never before its backoff ends nor minInterval passes. */
+  private long dueAtMs(Room room) {
+    long due = room.anchorMs + room.intervalMs;
+    if (room.polled) {
+      due = Math.max(due, room.lastPollAtMs + settings.minIntervalMs());
+    }
+    return Math.max(due, room.backoffUntilMs);
+  }
+
+  private double effectiveRate(long nowMs) {
+    return settings.requestsPerSecond() * riskControl.budgetShare(nowMs);
+  }
+
+  private void maybeRebalance(long nowMs) {
+    if (!rebalanceNeeded && nowMs - lastRebalanceAt < REBALANCE_EVERY_MS && nowMs >= lastRebalanceAt) {
+      return;
+    }
+    rebalanceNeeded = false;
+    lastRebalanceAt = nowMs;
+    strategy.rebalance(effectiveRate(nowMs), nowMs);
+    for (Room room : rooms.values()) {
+      if (room.state != RoomState.INVALID) {
+        room.intervalMs = strategy.intervalMs(room.roomId);
+      }
+    }
+  }
+
+  private boolean hasPollableRoom() {
+    return rooms.size() > invalidRooms;
+  }
+
+  private void see(long nowMs) {
+    lastSeenMs = nowMs;
+  }
+
+  /** One room's mutable schedule. */
+  private static final class Room {
+    final long roomId;
+    RoomState state = RoomState.POLLING;
+    long intervalMs;
+    /** Intervals count from here: the last poll, or one interval before the room was added. */
+    long anchorMs;
+    long lastPollAtMs;
+    boolean polled;
+    boolean inFlight;
+    long backoffUntilMs;
+    int consecutiveFailures;
+
+    Room(long roomId) {
+      this.roomId = roomId;
+    }
   }
 }

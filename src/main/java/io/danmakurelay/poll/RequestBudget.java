@@ -1,0 +1,70 @@
+package io.danmakurelay.poll;
+
+import java.util.ArrayDeque;
+
+/**
+ * The global request budget: a token bucket of capacity 1 (requests at least 1/rate apart) backed by a
+ * sliding one-second window, so that no one-second window ever holds more than the configured rate.
+ */
+final class RequestBudget {
+
+  private static final long WINDOW_MS = 1000;
+
+  private final int perWindow;
+  private final ArrayDeque<Long> recentGrants = new ArrayDeque<>();
+  /** When the next request may go at the current spacing (fractional ms, so spacing does not drift). */
+  private double nextAllowedAt = Double.NEGATIVE_INFINITY;
+  private long lastGrantAt = Long.MIN_VALUE;
+
+  /**
+   * Spacing alone lets a non-integer rate (2.5/s: requests at 0, 400, 800 ms) put ceil(rate) requests in one
+   * second, so the window caps every second at floor(rate), and at one request for rates below 1.
+   */
+  RequestBudget(double maxPerSecond) {
+    if (!(maxPerSecond > 0) || Double.isInfinite(maxPerSecond)) {
+      throw new IllegalArgumentException("requestsPerSecond must be a positive number, got " + maxPerSecond);
+    }
+    this.perWindow = Math.max(1, (int) Math.floor(maxPerSecond + 1e-9));
+  }
+
+  /** Spends a token at {@code nowMs} if one is available at the given (possibly reduced) rate. */
+  boolean tryAcquire(long nowMs, double ratePerSecond) {
+    forgetFutureIfClockWentBack(nowMs);
+    if (nextAvailableAt(nowMs) > nowMs) {
+      return false;
+    }
+    nextAllowedAt = Math.max(nextAllowedAt, nowMs) + 1000.0 / ratePerSecond;
+    if (recentGrants.size() == perWindow) {
+      recentGrants.pollFirst();
+    }
+    recentGrants.addLast(nowMs);
+    lastGrantAt = nowMs;
+    return true;
+  }
+
+  /** The earliest instant (>= nowMs) at which {@link #tryAcquire} can succeed. */
+  long nextAvailableAt(long nowMs) {
+    forgetFutureIfClockWentBack(nowMs);
+    long bySpacing = (long) Math.ceil(nextAllowedAt);
+    long byWindow = recentGrants.size() < perWindow ? Long.MIN_VALUE : recentGrants.peekFirst() + WINDOW_MS;
+    return Math.max(nowMs, Math.max(bySpacing, byWindow));
+  }
+
+  /**
+   * A wall clock stepped back (NTP) would otherwise freeze every request until it caught up again; the
+   * grants then lie in the future and are re-based to now, which still keeps them 1/rate apart.
+   */
+  private void forgetFutureIfClockWentBack(long nowMs) {
+    if (lastGrantAt != Long.MIN_VALUE && nowMs < lastGrantAt - WINDOW_MS) {
+      long shift = lastGrantAt - nowMs;
+      ArrayDeque<Long> shifted = new ArrayDeque<>();
+      for (long at : recentGrants) {
+        shifted.addLast(at - shift);
+      }
+      recentGrants.clear();
+      recentGrants.addAll(shifted);
+      nextAllowedAt -= shift;
+      lastGrantAt = nowMs;
+    }
+  }
+}
