@@ -245,6 +245,9 @@ public final class PollerVerticle extends VerticleBase {
         room.resolveFailures++;
         room.problem = failed.reason();
         polls.get(failed.outcome()).increment();
+        if (failed.kind() == FailureKind.RISK_CONTROL) {
+          scheduler.onRiskControl(System.currentTimeMillis());
+        }
         long delay = Math.min(config.backoff().maxMs(),
             config.backoff().initialMs() << Math.min(20, room.resolveFailures - 1));
         log.warn("resolving room {} failed ({}); retrying in {} ms", room.requestedId, failed.reason(), delay);
