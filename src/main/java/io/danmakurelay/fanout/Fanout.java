@@ -1,38 +1,482 @@
 package io.danmakurelay.fanout;
 
+import io.micrometer.core.instrument.Counter;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The WebSocket fan-out: per-room sequence numbers and history, subscriptions, resume, slow-client
- * cut-off. Lives on the web verticle's event loop. API STUB - to be implemented.
+ * cut-off. Reads published record values, writes SPEC §5 frames to subscribers. All state lives on the
+ * event loop of the context that built it (the web verticle's); calls from elsewhere hop onto it.
+ *
+ * <p>Protocol additions that are part of the contract:
+ * <ul>
+ *   <li>{@code subscribed} always lists the connection's whole subscription set after the change, sorted;
+ *       it also answers {@code unsubscribe}.</li>
+ *   <li>Resume: {@code since:{"ID":SEQ}} means "the last seq I saw was SEQ". The server replays seq
+ *       SEQ+1 onwards from history, then the live stream, with no gap and no repeat. When the history no
+ *       longer reaches SEQ+1 it first sends
+ *       {@code {"op":"error","error":"history exhausted","room_id":ID,"requested":SEQ,"from_seq":F}}
+ *       where F is the first seq that follows (messages SEQ+1..F-1 are lost to this client). When SEQ is
+ *       above the room's latest seq (the relay restarted and seqs began again at 1) it first sends
+ *       {@code {"op":"error","error":"seq ahead of stream","room_id":ID,"requested":SEQ,"latest":L}}; in both
+ *       cases everything still held follows. A room the connection already receives is not replayed.</li>
+ *   <li>Room ids are positive integers, as JSON numbers or strings of digits.</li>
+ *   <li>Close codes: 1009 for a client message over {@link FanoutLimits#maxMessageBytes()}, 1008 for a
+ *       frame flood, 1013 for a client too slow to keep up (reconnect and resume with since), 1001 at
+ *       shutdown.</li>
+ * </ul>
  */
 public final class Fanout {
+  private static final Logger log = LoggerFactory.getLogger(Fanout.class);
+
+  private static final short CLOSE_GOING_AWAY = 1001;
+  private static final short CLOSE_POLICY = 1008;
+  private static final short CLOSE_TOO_BIG = 1009;
+  private static final short CLOSE_TRY_LATER = 1013;
+
+  private final Context owner;
+  private final FanoutSettings settings;
+  private final FanoutLimits limits;
+  private final LongSupplier nanoTime;
+  private final byte[] token;
+  private final Set<String> allowedOrigins;
+
+  private final Map<Long, Room> rooms = new HashMap<>();
+  private final Set<Connection> open = new LinkedHashSet<>();
+  private final AtomicInteger connectionCount = new AtomicInteger();
+
+  private final Counter messagesSent;
+  private final Counter badFrames;
+  private final Map<DisconnectReason, Counter> disconnects = new EnumMap<>(DisconnectReason.class);
 
   public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry) {
-    throw new UnsupportedOperationException("stub");
+    this(vertx, settings, registry, FanoutLimits.DEFAULTS, System::nanoTime);
+  }
+
+  /** With explicit limits and clock, for tests and benchmarks. */
+  public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry, FanoutLimits limits,
+                LongSupplier nanoTime) {
+    this.owner = vertx.getOrCreateContext();
+    this.settings = settings;
+    this.limits = limits;
+    this.nanoTime = nanoTime;
+    this.token = settings.token().getBytes(StandardCharsets.UTF_8);
+    this.allowedOrigins = new HashSet<>();
+    for (String origin : settings.allowedOrigins()) {
+      allowedOrigins.add(normaliseOrigin(origin));
+    }
+    Gauge.builder("danmaku.ws.connections", connectionCount, AtomicInteger::get)
+        .description("Open WebSocket connections")
+        .register(registry);
+    messagesSent = Counter.builder("danmaku.ws.messages.sent")
+        .description("Danmaku frames written to WebSocket clients, replays included")
+        .register(registry);
+    badFrames = Counter.builder("danmaku.ws.bad.frames")
+        .description("Client frames answered with an error frame")
+        .register(registry);
+    for (DisconnectReason reason : DisconnectReason.values()) {
+      disconnects.put(reason, Counter.builder("danmaku.ws.disconnects")
+          .description("WebSocket connections ended, by reason")
+          .tag("reason", reason.tag)
+          .register(registry));
+    }
+  }
+
+  /**
+   * Sets the HTTP server's WebSocket frame and message bounds just above the fan-out's own message
+   * limit. Netty stops reading at a frame over the server's frame size and drops the connection, so the
+   * client may see only a reset; with these options a message up to twice the limit is read whole and
+   * refused with a clean 1009.
+   */
+  public static HttpServerOptions recommendedServerOptions(HttpServerOptions options, FanoutLimits limits) {
+    int bound = limits.maxMessageBytes() * 2;
+    return options.setMaxWebSocketFrameSize(bound).setMaxWebSocketMessageSize(bound);
   }
 
   /** Hands one published message (the Kafka record value) to the room's subscribers. */
   public void publish(long roomId, JsonObject recordValue) {
-    throw new UnsupportedOperationException("stub");
+    onOwner(() -> deliver(roomId, recordValue));
   }
 
   /** The handler to mount at {@code GET /ws}. */
   public Handler<RoutingContext> webSocketHandler() {
-    throw new UnsupportedOperationException("stub");
+    return this::upgrade;
   }
 
   /** Open WebSocket connections. */
   public int connections() {
-    throw new UnsupportedOperationException("stub");
+    return connectionCount.get();
   }
 
   /** Closes every connection. */
   public void close() {
-    throw new UnsupportedOperationException("stub");
+    onOwner(() -> {
+      for (Connection connection : new ArrayList<>(open)) {
+        connection.end(DisconnectReason.SHUTDOWN, CLOSE_GOING_AWAY, "server shutting down");
+      }
+    });
+  }
+
+  private void onOwner(Runnable action) {
+    if (Vertx.currentContext() == owner) {
+      action.run();
+    } else {
+      owner.runOnContext(ignored -> action.run());
+    }
+  }
+
+  // ---- publishing ----
+
+  private void deliver(long roomId, JsonObject recordValue) {
+    Room room = rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
+    Buffer frame = new JsonObject()
+        .put("op", "danmaku")
+        .put("room_id", roomId)
+        .put("seq", room.history.nextSeq())
+        .put("msg", recordValue)
+        .toBuffer();
+    room.history.append(frame);
+    if (room.subscribers.isEmpty()) {
+      return;
+    }
+    List<Connection> tooSlow = null;
+    for (Connection connection : room.subscribers) {
+      if (connection.overBound()) {
+        if (tooSlow == null) {
+          tooSlow = new ArrayList<>();
+        }
+        tooSlow.add(connection);
+      } else {
+        connection.write(frame, false);
+        messagesSent.increment();
+      }
+    }
+    if (tooSlow != null) {
+      for (Connection connection : tooSlow) {
+        log.info("ws client {} cut off: {} frames / {} bytes not yet flushed",
+            connection.ws.remoteAddress(), connection.pendingFrames.get(), connection.pendingBytes.get());
+        connection.end(DisconnectReason.SLOW, CLOSE_TRY_LATER, "too slow: reconnect and resume with since");
+      }
+    }
+  }
+
+  // ---- upgrade ----
+
+  private void upgrade(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (token.length > 0) {
+      String given = request.getParam("token");
+      if (given == null || !MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
+        refuse(ctx, 401, "missing or wrong token");
+        return;
+      }
+    }
+    if (!allowedOrigins.isEmpty()) {
+      // A browser always sends Origin; a client without one is not a browser page and is not what
+      // the check protects against.
+      String origin = request.getHeader(HttpHeaders.ORIGIN);
+      if (origin != null && !allowedOrigins.contains(normaliseOrigin(origin))) {
+        refuse(ctx, 403, "origin not allowed");
+        return;
+      }
+    }
+    if (!request.canUpgradeToWebSocket()) {
+      refuse(ctx, 400, "expected a WebSocket upgrade");
+      return;
+    }
+    request.toWebSocket().onComplete(ar -> {
+      if (ar.succeeded()) {
+        ServerWebSocket ws = ar.result();
+        onOwner(() -> accept(ws));
+      } else {
+        log.debug("ws upgrade from {} failed: {}", request.remoteAddress(), ar.cause().getMessage());
+      }
+    });
+  }
+
+  private static void refuse(RoutingContext ctx, int status, String error) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("error", error).encode());
+  }
+
+  private static String normaliseOrigin(String origin) {
+    String trimmed = origin.trim().toLowerCase(Locale.ROOT);
+    return trimmed.endsWith("/") ? trimmed.substring(0, trimmed.length() - 1) : trimmed;
+  }
+
+  private void accept(ServerWebSocket ws) {
+    Connection connection = new Connection(ws);
+    if (ws.isClosed()) {
+      return;
+    }
+    open.add(connection);
+    connectionCount.incrementAndGet();
+    ws.frameHandler(frame -> onOwner(() -> connection.onFrame(frame)));
+    ws.closeHandler(ignored -> onOwner(() -> connection.end(DisconnectReason.CLIENT, (short) 0, null)));
+    ws.exceptionHandler(e -> {
+      if (e instanceof CorruptedWebSocketFrameException corrupted) {
+        // Netty refused a frame over the server's frame size (or a protocol error) and is about to drop
+        // the connection: say why with a close code before it does.
+        boolean tooBig = corrupted.closeStatus().code() == CLOSE_TOO_BIG;
+        connection.end(tooBig ? DisconnectReason.OVERSIZED : DisconnectReason.CLIENT,
+            (short) corrupted.closeStatus().code(), tooBig ? "message too big" : "protocol error");
+      } else {
+        log.debug("ws client {}: {}", ws.remoteAddress(), e.getMessage());
+      }
+    });
+  }
+
+  /**
+   * A text frame over the given bytes. The public factory only takes a String and encodes it again for
+   * every subscriber; this one shares the one serialised copy (each write gets its own slice, so reader
+   * indexes do not interfere, and Vert.x heap buffers are not reference counted).
+   */
+  private static WebSocketFrame sharedTextFrame(Buffer bytes) {
+    return new WebSocketFrameImpl(WebSocketFrameType.TEXT, ((BufferInternal) bytes).getByteBuf(), true);
+  }
+
+  private static final class Room {
+    final RoomHistory history;
+    final Set<Connection> subscribers = new LinkedHashSet<>();
+
+    Room(int historySize) {
+      this.history = new RoomHistory(historySize);
+    }
+  }
+
+  /** One client: its subscriptions, unflushed writes, incoming-frame rate and message reassembly. */
+  private final class Connection {
+    final ServerWebSocket ws;
+    final Set<Long> subscribed = new TreeSet<>();
+    final FloodGuard flood;
+    // Completed by the socket's write futures, possibly on another thread than the owner's.
+    final AtomicInteger pendingFrames = new AtomicInteger();
+    final AtomicLong pendingBytes = new AtomicLong();
+    // Replays may legitimately put a burst into the queue; it widens the bound until the queue drains.
+    long replayAllowanceFrames;
+    long replayAllowanceBytes;
+    Buffer partial;
+    boolean partialIsText;
+    boolean ended;
+
+    Connection(ServerWebSocket ws) {
+      this.ws = ws;
+      this.flood = new FloodGuard(limits.framesPerSecond(), limits.frameBurst(), nanoTime.getAsLong());
+    }
+
+    boolean overBound() {
+      if (ended || !ws.writeQueueFull()) {
+        return false;
+      }
+      return pendingFrames.get() > limits.maxPendingFrames() + replayAllowanceFrames
+          || pendingBytes.get() > limits.maxPendingBytes() + replayAllowanceBytes;
+    }
+
+    void write(Buffer frame, boolean replay) {
+      if (ended) {
+        return;
+      }
+      int length = frame.length();
+      if (replay) {
+        replayAllowanceFrames++;
+        replayAllowanceBytes += length;
+      }
+      pendingFrames.incrementAndGet();
+      pendingBytes.addAndGet(length);
+      ws.writeFrame(sharedTextFrame(frame)).onComplete(ar -> {
+        pendingBytes.addAndGet(-length);
+        if (pendingFrames.decrementAndGet() == 0) {
+          onOwner(this::queueDrained);
+        }
+      });
+    }
+
+    private void queueDrained() {
+      if (pendingFrames.get() == 0) {
+        replayAllowanceFrames = 0;
+        replayAllowanceBytes = 0;
+      }
+    }
+
+    void send(JsonObject control) {
+      write(control.toBuffer(), false);
+    }
+
+    void onFrame(WebSocketFrame frame) {
+      if (ended) {
+        return;
+      }
+      WebSocketFrameType type = frame.type();
+      if (type == WebSocketFrameType.PING || type == WebSocketFrameType.PONG || type == WebSocketFrameType.CLOSE) {
+        return;
+      }
+      if (!flood.tryAcquire(nanoTime.getAsLong())) {
+        end(DisconnectReason.FLOOD, CLOSE_POLICY, "too many frames");
+        return;
+      }
+      if (type == WebSocketFrameType.CONTINUATION) {
+        if (partial == null) {
+          return;
+        }
+        partial.appendBuffer(frame.binaryData());
+      } else {
+        partialIsText = type == WebSocketFrameType.TEXT;
+        partial = Buffer.buffer(frame.binaryData().length()).appendBuffer(frame.binaryData());
+      }
+      if (partial.length() > limits.maxMessageBytes()) {
+        partial = null;
+        end(DisconnectReason.OVERSIZED, CLOSE_TOO_BIG, "message too big");
+        return;
+      }
+      if (!frame.isFinal()) {
+        return;
+      }
+      Buffer message = partial;
+      partial = null;
+      if (!partialIsText) {
+        reject("binary frames are not supported: send JSON text frames");
+        return;
+      }
+      handle(ClientRequest.parse(message.toString(StandardCharsets.UTF_8), limits.maxRooms()));
+    }
+
+    private void handle(ClientRequest request) {
+      if (request instanceof ClientRequest.Subscribe subscribe) {
+        subscribe(subscribe);
+      } else if (request instanceof ClientRequest.Unsubscribe unsubscribe) {
+        for (long roomId : unsubscribe.rooms()) {
+          if (subscribed.remove(roomId)) {
+            leave(roomId);
+          }
+        }
+        sendSubscribed();
+      } else if (request instanceof ClientRequest.Invalid invalid) {
+        reject(invalid.error());
+      } else {
+        send(new JsonObject().put("op", "pong"));
+      }
+    }
+
+    private void subscribe(ClientRequest.Subscribe request) {
+      int adding = 0;
+      for (long roomId : request.rooms()) {
+        if (!subscribed.contains(roomId)) {
+          adding++;
+        }
+      }
+      if (subscribed.size() + adding > limits.maxRooms()) {
+        reject("too many rooms: at most " + limits.maxRooms() + " per connection");
+        return;
+      }
+      List<Long> added = new ArrayList<>();
+      for (long roomId : request.rooms()) {
+        if (subscribed.add(roomId)) {
+          added.add(roomId);
+        }
+      }
+      sendSubscribed();
+      // Replay and join in one event-loop turn: no publish can fall between them, so no gap, no repeat.
+      for (long roomId : added) {
+        Room room = rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
+        Long since = request.since().get(roomId);
+        if (since != null) {
+          replay(roomId, room.history, since);
+        }
+        room.subscribers.add(this);
+      }
+    }
+
+    private void replay(long roomId, RoomHistory history, long since) {
+      if (since > history.lastSeq()) {
+        send(new JsonObject().put("op", "error").put("error", "seq ahead of stream")
+            .put("room_id", roomId).put("requested", since).put("latest", history.lastSeq()));
+        since = 0;
+      } else if (since + 1 < history.oldestHeldSeq()) {
+        send(new JsonObject().put("op", "error").put("error", "history exhausted")
+            .put("room_id", roomId).put("requested", since).put("from_seq", history.oldestHeldSeq()));
+      }
+      for (Buffer frame : history.after(since)) {
+        write(frame, true);
+        messagesSent.increment();
+      }
+    }
+
+    private void sendSubscribed() {
+      send(new JsonObject().put("op", "subscribed").put("rooms", new JsonArray(new ArrayList<>(subscribed))));
+    }
+
+    private void reject(String error) {
+      badFrames.increment();
+      send(new JsonObject().put("op", "error").put("error", error));
+    }
+
+    private void leave(long roomId) {
+      Room room = rooms.get(roomId);
+      if (room == null) {
+        return;
+      }
+      room.subscribers.remove(this);
+      // Rooms nobody publishes to exist only while subscribed, so clients cannot grow the map at will.
+      if (room.subscribers.isEmpty() && room.history.isEmpty()) {
+        rooms.remove(roomId);
+      }
+    }
+
+    void end(DisconnectReason reason, short code, String closeReason) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      partial = null;
+      for (long roomId : subscribed) {
+        leave(roomId);
+      }
+      subscribed.clear();
+      open.remove(this);
+      connectionCount.decrementAndGet();
+      disconnects.get(reason).increment();
+      if (closeReason != null && !ws.isClosed()) {
+        log.debug("ws client {} closed: {} ({})", ws.remoteAddress(), closeReason, reason.tag);
+        // A client that does not read never answers the close handshake: drop TCP after a grace period.
+        ws.shutdown(limits.cutOffGraceMillis(), TimeUnit.MILLISECONDS, code, closeReason);
+      }
+    }
   }
 }

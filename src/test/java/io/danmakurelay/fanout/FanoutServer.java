@@ -1,0 +1,73 @@
+package io.danmakurelay.fanout;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A real HTTP server on 127.0.0.1, port 0, with a {@link Fanout} at {@code GET /ws}, deployed as a
+ * verticle so the fan-out and its connections share one event loop, as in the relay's web verticle.
+ */
+final class FanoutServer extends VerticleBase {
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final FanoutSettings settings;
+  private final FanoutLimits limits;
+  private final HttpServerOptions serverOptions;
+  private final Consumer<Router> extraRoutes;
+  Fanout fanout;
+  private HttpServer server;
+
+  FanoutServer(FanoutSettings settings, FanoutLimits limits, HttpServerOptions serverOptions,
+               Consumer<Router> extraRoutes) {
+    this.settings = settings;
+    this.limits = limits;
+    this.serverOptions = serverOptions;
+    this.extraRoutes = extraRoutes;
+  }
+
+  static FanoutServer start(Vertx vertx, FanoutSettings settings, FanoutLimits limits) {
+    return start(vertx, settings, limits, new HttpServerOptions(), router -> { });
+  }
+
+  static FanoutServer start(Vertx vertx, FanoutSettings settings, FanoutLimits limits,
+                            HttpServerOptions serverOptions, Consumer<Router> extraRoutes) {
+    FanoutServer verticle = new FanoutServer(settings, limits, serverOptions, extraRoutes);
+    try {
+      vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("test server did not start", e);
+    }
+    return verticle;
+  }
+
+  @Override
+  public Future<?> start() {
+    fanout = new Fanout(vertx, settings, registry, limits, System::nanoTime);
+    Router router = Router.router(vertx);
+    router.get("/ws").handler(fanout.webSocketHandler());
+    extraRoutes.accept(router);
+    server = vertx.createHttpServer(new HttpServerOptions(serverOptions).setHost("127.0.0.1").setPort(0));
+    return server.requestHandler(router).listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    fanout.close();
+    return server.close();
+  }
+
+  int port() {
+    return server.actualPort();
+  }
+
+  double counter(String name, String... tags) {
+    var counter = registry.find(name).tags(tags).counter();
+    return counter == null ? 0 : counter.count();
+  }
+}

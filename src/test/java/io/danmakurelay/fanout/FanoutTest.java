@@ -1,0 +1,346 @@
+package io.danmakurelay.fanout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+@DisplayName("Fanout over a real WebSocket")
+class FanoutTest {
+  private static final long ROOM = 21452505L;
+  private static final long OTHER_ROOM = 7734200L;
+  private static final FanoutSettings OPEN = new FanoutSettings(1000, "", List.of());
+
+  private Vertx vertx;
+  private WebSocketClient client;
+  private FanoutServer server;
+  private final List<WsProbe> probes = new ArrayList<>();
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    this.client = vertx.createWebSocketClient();
+  }
+
+  @AfterEach
+  void tearDown() {
+    probes.forEach(WsProbe::close);
+  }
+
+  private void startServer(FanoutSettings settings) {
+    server = FanoutServer.start(vertx, settings, FanoutLimits.DEFAULTS);
+  }
+
+  private WsProbe connect() {
+    return connect("/ws");
+  }
+
+  private WsProbe connect(String uri) {
+    WsProbe probe = WsProbe.connect(client, server.port(), uri);
+    probes.add(probe);
+    return probe;
+  }
+
+  private static JsonObject record(long room, String text) {
+    return new JsonObject().put("room_id", room).put("id", text).put("list", "room").put("uid", 1)
+        .put("nickname", "n").put("text", text).put("ts", 1764388800000L);
+  }
+
+  private void publish(long room, String... texts) {
+    for (String text : texts) {
+      server.fanout.publish(room, record(room, text));
+    }
+  }
+
+  private static JsonObject subscribeWithSince(long room, long since) {
+    return new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(room))
+        .put("since", new JsonObject().put(Long.toString(room), since));
+  }
+
+  private static List<Long> seqs(List<JsonObject> frames) {
+    return frames.stream().map(f -> f.getLong("seq")).toList();
+  }
+
+  @Test
+  @DisplayName("a subscriber gets every live message of its rooms, seq rising by 1 per room from 1")
+  void liveDelivery() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    assertThat(probe.subscribe(ROOM, OTHER_ROOM))
+        .isEqualTo(new JsonObject().put("op", "subscribed").put("rooms", new JsonArray().add(OTHER_ROOM).add(ROOM)));
+
+    publish(ROOM, "a1", "a2");
+    publish(OTHER_ROOM, "b1");
+    publish(ROOM, "a3");
+
+    List<JsonObject> frames = probe.next(4);
+    assertThat(frames).allSatisfy(f -> assertThat(f.getString("op")).isEqualTo("danmaku"));
+    assertThat(frames.stream().filter(f -> f.getLong("room_id") == ROOM).toList())
+        .extracting(f -> f.getLong("seq"), f -> f.getJsonObject("msg").getString("text"))
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, "a1"), org.assertj.core.groups.Tuple.tuple(2L, "a2"),
+            org.assertj.core.groups.Tuple.tuple(3L, "a3"));
+    JsonObject other = frames.stream().filter(f -> f.getLong("room_id") == OTHER_ROOM).findFirst().orElseThrow();
+    assertThat(other.getLong("seq")).isEqualTo(1L);
+    assertThat(other.getJsonObject("msg")).isEqualTo(record(OTHER_ROOM, "b1"));
+    assertThat(server.counter("danmaku.ws.messages.sent")).isEqualTo(4.0);
+    assertThat(server.registry.get("danmaku.ws.connections").gauge().value()).isEqualTo(1.0);
+  }
+
+  @Test
+  @DisplayName("subscribing without since gets only messages published after the subscription")
+  void noSinceMeansLiveOnly() {
+    startServer(OPEN);
+    publish(ROOM, "old1", "old2");
+    WsProbe probe = connect();
+    probe.subscribe(ROOM);
+    publish(ROOM, "new");
+    JsonObject frame = probe.next();
+    assertThat(frame.getLong("seq")).isEqualTo(3L);
+    assertThat(frame.getJsonObject("msg").getString("text")).isEqualTo("new");
+    assertThat(probe.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("unsubscribing stops delivery and the reply lists what is left")
+  void unsubscribe() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    probe.subscribe(ROOM, OTHER_ROOM);
+    probe.send(new JsonObject().put("op", "unsubscribe").put("rooms", new JsonArray().add(ROOM)));
+    assertThat(probe.next().getJsonArray("rooms")).isEqualTo(new JsonArray().add(OTHER_ROOM));
+    publish(ROOM, "unwanted");
+    publish(OTHER_ROOM, "wanted");
+    assertThat(probe.next().getJsonObject("msg").getString("text")).isEqualTo("wanted");
+    assertThat(probe.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a client that reconnects with since gets exactly what it missed, then the live stream")
+  void resumeAcrossReconnect() {
+    startServer(OPEN);
+    WsProbe first = connect();
+    first.subscribe(ROOM);
+    publish(ROOM, "m1", "m2", "m3");
+    assertThat(seqs(first.next(3))).containsExactly(1L, 2L, 3L);
+    first.close();
+
+    publish(ROOM, "m4", "m5", "m6");
+    WsProbe second = connect();
+    second.send(subscribeWithSince(ROOM, 3));
+    assertThat(second.next().getString("op")).isEqualTo("subscribed");
+    publish(ROOM, "m7");
+    List<JsonObject> frames = second.next(4);
+    assertThat(seqs(frames)).containsExactly(4L, 5L, 6L, 7L);
+    assertThat(frames).extracting(f -> f.getJsonObject("msg").getString("text")).containsExactly("m4", "m5", "m6", "m7");
+    assertThat(second.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a resume the history no longer covers gets a history exhausted frame, then everything held")
+  void historyExhausted() {
+    startServer(new FanoutSettings(5, "", List.of()));
+    publish(ROOM, IntStream.rangeClosed(1, 10).mapToObj(i -> "m" + i).toArray(String[]::new));
+    WsProbe probe = connect();
+    probe.send(subscribeWithSince(ROOM, 2));
+    assertThat(probe.next().getString("op")).isEqualTo("subscribed");
+    assertThat(probe.next()).isEqualTo(new JsonObject().put("op", "error").put("error", "history exhausted")
+        .put("room_id", ROOM).put("requested", 2).put("from_seq", 6));
+    assertThat(seqs(probe.next(5))).containsExactly(6L, 7L, 8L, 9L, 10L);
+    assertThat(probe.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a resume from a seq the room never reached (relay restarted) says so and replays what is held")
+  void seqAhead() {
+    startServer(OPEN);
+    publish(ROOM, "m1", "m2");
+    WsProbe probe = connect();
+    probe.send(subscribeWithSince(ROOM, 500));
+    assertThat(probe.next().getString("op")).isEqualTo("subscribed");
+    assertThat(probe.next()).isEqualTo(new JsonObject().put("op", "error").put("error", "seq ahead of stream")
+        .put("room_id", ROOM).put("requested", 500).put("latest", 2));
+    assertThat(seqs(probe.next(2))).containsExactly(1L, 2L);
+  }
+
+  @Test
+  @DisplayName("each kind of bad frame gets an error frame and the connection stays usable")
+  void badFramesGetErrors() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    List<String> bad = List.of(
+        "{not json",
+        "[1,2]",
+        "{\"rooms\":[1]}",
+        "{\"op\":\"dance\"}",
+        "{\"op\":\"subscribe\",\"rooms\":[\"abc\"]}",
+        "{\"op\":\"subscribe\",\"rooms\":[-4]}",
+        "{\"op\":\"subscribe\",\"rooms\":[1.5]}",
+        "{\"op\":\"subscribe\",\"rooms\":5}",
+        "{\"op\":\"subscribe\",\"rooms\":[5],\"since\":{\"5\":\"x\"}}",
+        "{\"op\":\"subscribe\",\"rooms\":" + new JsonArray(IntStream.rangeClosed(1, 1001).boxed().toList()) + "}");
+    for (String text : bad) {
+      probe.sendText(text);
+      JsonObject reply = probe.next();
+      assertThat(reply.getString("op")).as("reply to %s", text).isEqualTo("error");
+      assertThat(reply.getString("error")).isNotBlank();
+    }
+    probe.sendBinary(Buffer.buffer("{\"op\":\"ping\"}"));
+    assertThat(probe.next().getString("error")).contains("binary");
+
+    assertThat(probe.subscribe("21452505").getJsonArray("rooms")).isEqualTo(new JsonArray().add(ROOM));
+    publish(ROOM, "still here");
+    assertThat(probe.next().getJsonObject("msg").getString("text")).isEqualTo("still here");
+    assertThat(server.counter("danmaku.ws.bad.frames")).isEqualTo(bad.size() + 1.0);
+  }
+
+  @Test
+  @DisplayName("subscriptions beyond the per-connection room limit are refused as a whole")
+  void roomLimitAcrossFrames() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    probe.send(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray(IntStream.rangeClosed(1, 1000).boxed().toList())));
+    assertThat(probe.next().getJsonArray("rooms")).hasSize(1000);
+    probe.send(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(5000)));
+    assertThat(probe.next().getString("error")).startsWith("too many rooms");
+  }
+
+  @Test
+  @DisplayName("a message larger than 64 KiB, fragmented or in one frame, closes the connection with 1009")
+  void oversizedCloses() {
+    server = FanoutServer.start(vertx, OPEN, FanoutLimits.DEFAULTS,
+        Fanout.recommendedServerOptions(new HttpServerOptions(), FanoutLimits.DEFAULTS), r -> { });
+    String big = "{\"op\":\"ping\",\"pad\":\"" + "x".repeat(70 * 1024) + "\"}";
+    WsProbe fragmented = connect();
+    fragmented.sendFrame(WebSocketFrame.textFrame(big.substring(0, 40_000), false));
+    fragmented.sendFrame(WebSocketFrame.continuationFrame(Buffer.buffer(big.substring(40_000)), true));
+    assertThat(fragmented.awaitClose()).isEqualTo((short) 1009);
+
+    WebSocketClient bigFrames = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1024 * 1024));
+    WsProbe single = WsProbe.connect(bigFrames, server.port(), "/ws");
+    single.sendFrame(WebSocketFrame.textFrame(big, true));
+    assertThat(single.awaitClose()).isEqualTo((short) 1009);
+
+    WsProbe huge = WsProbe.connect(bigFrames, server.port(), "/ws");
+    huge.ws.writeFrame(WebSocketFrame.textFrame("x".repeat(300 * 1024), true));
+    // Past the server's own frame bound Netty stops reading mid-frame, so the close frame may be lost to
+    // the TCP reset: the connection still ends, and is counted as oversized.
+    huge.awaitClose();
+    assertThat(server.counter("danmaku.ws.disconnects", "reason", "oversized")).isEqualTo(3.0);
+  }
+
+  @Test
+  @DisplayName("a client flooding frames is closed with 1008")
+  void floodCloses() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    for (int i = 0; i < 300 && !probe.ws.isClosed(); i++) {
+      probe.ws.writeTextMessage("{\"op\":\"ping\"}");
+    }
+    assertThat(probe.awaitClose()).isEqualTo((short) 1008);
+    assertThat(server.counter("danmaku.ws.disconnects", "reason", "flood")).isEqualTo(1.0);
+  }
+
+  @Test
+  @DisplayName("with ws.token set the upgrade needs ?token=TOKEN, else 401")
+  void token() {
+    startServer(new FanoutSettings(1000, "s3cret", List.of()));
+    assertThat(rejection("/ws")).isEqualTo(401);
+    assertThat(rejection("/ws?token=wrong")).isEqualTo(401);
+    assertThat(connect("/ws?token=s3cret").subscribe(ROOM).getString("op")).isEqualTo("subscribed");
+  }
+
+  @Test
+  @DisplayName("with ws.allowedOrigins set another Origin gets 403")
+  void origins() {
+    startServer(new FanoutSettings(1000, "", List.of("https://dash.example.org")));
+    WebSocketConnectOptions evil = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
+        .setURI("/ws").putHeader("Origin", "https://evil.example.com");
+    assertThatThrownBy(() -> WsProbe.await(client.connect(evil)))
+        .hasRootCauseInstanceOf(UpgradeRejectedException.class)
+        .rootCause().extracting(e -> ((UpgradeRejectedException) e).getStatus()).isEqualTo(403);
+    WebSocketConnectOptions good = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
+        .setURI("/ws").putHeader("Origin", "https://dash.example.org");
+    assertThat(WsProbe.await(client.connect(good)).isClosed()).isFalse();
+  }
+
+  private int rejection(String uri) {
+    try {
+      WsProbe.await(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port()).setURI(uri)));
+    } catch (AssertionError e) {
+      Throwable cause = e;
+      while (cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof UpgradeRejectedException rejected) {
+        return rejected.getStatus();
+      }
+      throw e;
+    }
+    throw new AssertionError("upgrade to " + uri + " was accepted");
+  }
+
+  @Test
+  @DisplayName("a client that stops reading is cut off with 1013 while another keeps receiving everything")
+  void slowClientCutOff() {
+    FanoutLimits small = new FanoutLimits(64 * 1024, 50, 100, 1000, 100, 256 * 1024, 500);
+    server = FanoutServer.start(vertx, OPEN, small, new HttpServerOptions().setSendBufferSize(16 * 1024), r -> { });
+    WebSocketClient smallBuffers = vertx.createWebSocketClient(new WebSocketClientOptions().setReceiveBufferSize(16 * 1024));
+    WsProbe slow = WsProbe.connect(smallBuffers, server.port(), "/ws");
+    probes.add(slow);
+    WsProbe fast = connect();
+    slow.subscribe(ROOM);
+    fast.subscribe(ROOM);
+    slow.ws.pause();
+
+    String padding = "x".repeat(2048);
+    long published = 0;
+    List<Long> fastSeqs = new ArrayList<>();
+    while (server.counter("danmaku.ws.disconnects", "reason", "slow") == 0 && published < 20_000) {
+      for (int i = 0; i < 50; i++) {
+        publish(ROOM, padding);
+      }
+      published += 50;
+      seqs(fast.next(50)).forEach(fastSeqs::add);
+    }
+    assertThat(server.counter("danmaku.ws.disconnects", "reason", "slow")).isEqualTo(1.0);
+    publish(ROOM, "after the cut-off");
+    JsonObject last = fast.next();
+    fastSeqs.add(last.getLong("seq"));
+    assertThat(fastSeqs).containsExactlyElementsOf(IntStream.rangeClosed(1, (int) published + 1).mapToObj(i -> (long) i).toList());
+    assertThat(server.fanout.connections()).isEqualTo(1);
+
+    slow.ws.resume();
+    slow.awaitClose();
+    assertThat(slow.ws.isClosed()).isTrue();
+  }
+
+  @Test
+  @DisplayName("close() ends every connection with 1001")
+  void closeAll() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    probe.subscribe(ROOM);
+    server.fanout.close();
+    assertThat(probe.awaitClose()).isEqualTo((short) 1001);
+    assertThat(server.fanout.connections()).isZero();
+  }
+}

@@ -1,0 +1,114 @@
+package io.danmakurelay.fanout;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A real Vert.x WebSocket client for tests: sends frames, and lets the test thread await what arrives. */
+final class WsProbe {
+  static final long WAIT_SECONDS = 10;
+
+  final WebSocket ws;
+  private final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
+  final CompletableFuture<Short> closed = new CompletableFuture<>();
+
+  private WsProbe(WebSocket ws) {
+    this.ws = ws;
+    ws.textMessageHandler(text -> received.add(new JsonObject(text)));
+    ws.closeHandler(ignored -> closed.complete(ws.closeStatusCode()));
+  }
+
+  static WsProbe connect(WebSocketClient client, int port, String uri) {
+    return new WsProbe(await(client.connect(new WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(port).setURI(uri))));
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("operation did not complete: " + e, e);
+    }
+  }
+
+  void send(JsonObject frame) {
+    await(ws.writeTextMessage(frame.encode()));
+  }
+
+  void sendText(String text) {
+    await(ws.writeTextMessage(text));
+  }
+
+  void sendFrame(WebSocketFrame frame) {
+    await(ws.writeFrame(frame));
+  }
+
+  void sendBinary(Buffer bytes) {
+    await(ws.writeBinaryMessage(bytes));
+  }
+
+  /** The next frame, failing the test when none comes in time. */
+  JsonObject next() {
+    try {
+      JsonObject frame = received.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+      if (frame == null) {
+        throw new AssertionError("no frame within " + WAIT_SECONDS + " s");
+      }
+      return frame;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  List<JsonObject> next(int count) {
+    List<JsonObject> frames = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      frames.add(next());
+    }
+    return frames;
+  }
+
+  /** Sends a ping and returns every frame that came before the pong: what is still queued up. */
+  List<JsonObject> drainUntilPong() {
+    send(new JsonObject().put("op", "ping"));
+    List<JsonObject> before = new ArrayList<>();
+    while (true) {
+      JsonObject frame = next();
+      if ("pong".equals(frame.getString("op"))) {
+        return before;
+      }
+      before.add(frame);
+    }
+  }
+
+  JsonObject subscribe(Object... rooms) {
+    send(new JsonObject().put("op", "subscribe").put("rooms", new io.vertx.core.json.JsonArray(List.of(rooms))));
+    return next();
+  }
+
+  short awaitClose() {
+    try {
+      Short code = closed.get(WAIT_SECONDS, TimeUnit.SECONDS);
+      return code == null ? -1 : code;
+    } catch (Exception e) {
+      throw new AssertionError("connection not closed within " + WAIT_SECONDS + " s", e);
+    }
+  }
+
+  void close() {
+    if (!ws.isClosed()) {
+      await(ws.close());
+    }
+  }
+}
