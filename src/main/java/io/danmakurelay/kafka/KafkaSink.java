@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,6 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -217,7 +220,7 @@ public final class KafkaSink implements AutoCloseable {
       int records = 0;
       for (PublishBatch batch : batches) {
         for (ProducerRecord<String, byte[]> record : batch.records()) {
-          producer.send(record);
+          throwIfFailedAtOnce(producer.send(record));
           records++;
         }
       }
@@ -240,6 +243,24 @@ public final class KafkaSink implements AutoCloseable {
       log.warn("kafka transaction of {} batches failed, retrying: {}", batches.size(), e.toString());
       abortOrReset();
       return false;
+    }
+  }
+
+  /**
+   * A send that cannot even be queued (metadata unavailable for max.block.ms) does not throw: it returns
+   * a failed future. Stop at the first one, or every further record would block for max.block.ms too.
+   */
+  private static void throwIfFailedAtOnce(Future<RecordMetadata> sent) {
+    if (!sent.isDone()) {
+      return;
+    }
+    try {
+      sent.get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof KafkaException kafka ? kafka : new KafkaException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted while sending", e);
     }
   }
 

@@ -90,7 +90,7 @@ class KafkaSinkTest {
   }
 
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 40_000;
+    long deadline = System.currentTimeMillis() + 60_000;
     while (!condition.getAsBoolean()) {
       if (System.currentTimeMillis() > deadline) {
         StringBuilder stacks = new StringBuilder();
