@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mvn -B -o -q test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test >/dev/null
+if ! build_log=$(mvn -B -o -q test-compile dependency:build-classpath \
+    -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test 2>&1); then
+  echo "$build_log"
+  exit 1
+fi
 CP="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 ulimit -n 65536 2>/dev/null || true

@@ -1,6 +1,7 @@
 package io.danmakurelay.fanout;
 
 import io.micrometer.core.instrument.Counter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,9 +17,11 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -31,7 +34,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -58,8 +60,15 @@ import org.slf4j.LoggerFactory;
  *   <li>Room ids are positive integers, as JSON numbers or strings of digits.</li>
  *   <li>Close codes: 1009 for a client message over {@link FanoutLimits#maxMessageBytes()}, 1008 for a
  *       frame flood, 1013 for a client too slow to keep up (reconnect and resume with since), 1001 at
- *       shutdown.</li>
+ *       shutdown. A slow client gets its close frame queued behind what it has not read; if its TCP
+ *       connection is still open {@link FanoutLimits#cutOffGraceMillis()} later it is dropped.</li>
+ *   <li>Upgrade checks, before the handshake: {@code ws.token} set and {@code ?token=} missing or wrong
+ *       gives 401; {@code ws.allowedOrigins} set and an {@code Origin} header not in it gives 403 (a
+ *       client sending no Origin is not a browser page, which is what the check protects, and passes).</li>
  * </ul>
+ *
+ * <p>Mount {@link #webSocketHandler()} at {@code GET /ws} and build the HTTP server with
+ * {@link #recommendedServerOptions} so oversized frames get a clean 1009.
  */
 public final class Fanout {
   private static final Logger log = LoggerFactory.getLogger(Fanout.class);
@@ -69,6 +78,7 @@ public final class Fanout {
   private static final short CLOSE_TOO_BIG = 1009;
   private static final short CLOSE_TRY_LATER = 1013;
 
+  private final Vertx vertx;
   private final Context owner;
   private final FanoutSettings settings;
   private final FanoutLimits limits;
@@ -78,6 +88,9 @@ public final class Fanout {
 
   private final Map<Long, Room> rooms = new HashMap<>();
   private final Set<Connection> open = new LinkedHashSet<>();
+  // Ended by us but their TCP connection not yet gone: a client that stopped reading lingers here
+  // until the grace period runs out.
+  private final Set<Connection> closing = new HashSet<>();
   private final AtomicInteger connectionCount = new AtomicInteger();
 
   private final Counter messagesSent;
@@ -91,6 +104,7 @@ public final class Fanout {
   /** With explicit limits and clock, for tests and benchmarks. */
   public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry, FanoutLimits limits,
                 LongSupplier nanoTime) {
+    this.vertx = vertx;
     this.owner = vertx.getOrCreateContext();
     this.settings = settings;
     this.limits = limits;
@@ -141,6 +155,11 @@ public final class Fanout {
   /** Open WebSocket connections. */
   public int connections() {
     return connectionCount.get();
+  }
+
+  /** Connections ended by the fan-out whose TCP connection has not closed yet (for tests). */
+  int closingConnections() {
+    return closing.size();
   }
 
   /** Closes every connection. */
@@ -249,7 +268,10 @@ public final class Fanout {
     open.add(connection);
     connectionCount.incrementAndGet();
     ws.frameHandler(frame -> onOwner(() -> connection.onFrame(frame)));
-    ws.closeHandler(ignored -> onOwner(() -> connection.end(DisconnectReason.CLIENT, (short) 0, null)));
+    ws.closeHandler(ignored -> onOwner(() -> {
+      closing.remove(connection);
+      connection.end(DisconnectReason.CLIENT, (short) 0, null);
+    }));
     ws.exceptionHandler(e -> {
       if (e instanceof CorruptedWebSocketFrameException corrupted) {
         // Netty refused a frame over the server's frame size (or a protocol error) and is about to drop
@@ -270,6 +292,39 @@ public final class Fanout {
    */
   private static WebSocketFrame sharedTextFrame(Buffer bytes) {
     return new WebSocketFrameImpl(WebSocketFrameType.TEXT, ((BufferInternal) bytes).getByteBuf(), true);
+  }
+
+  /**
+   * Closes the TCP connection under a WebSocket at once. Vert.x has no public way: close() first waits
+   * for the close frame to be flushed, which never happens for a client that stopped reading. Vert.x
+   * Web hands out a wrapper around the core WebSocket, so unwrap it to reach the channel; when that is
+   * not possible the connection lingers until the client reads or goes away (its queue is bounded).
+   */
+  private static void dropTransport(ServerWebSocket ws) {
+    Object current = ws;
+    for (int depth = 0; depth < 4 && current != null; depth++) {
+      if (current instanceof WebSocketInternal internal) {
+        // From the first handler's context the close goes straight to the socket, past Vert.x's
+        // handler that would turn it into a graceful close.
+        ChannelHandlerContext first = internal.channelHandlerContext().pipeline().firstContext();
+        if (first != null) {
+          first.close();
+        }
+        return;
+      }
+      current = wrappedDelegate(current);
+    }
+    log.debug("ws client {}: cannot reach the channel of {} to drop it", ws.remoteAddress(), ws.getClass().getName());
+  }
+
+  private static Object wrappedDelegate(Object wrapper) {
+    try {
+      Field field = wrapper.getClass().getDeclaredField("delegate");
+      field.setAccessible(true);
+      return field.get(wrapper);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static final class Room {
@@ -474,8 +529,16 @@ public final class Fanout {
       disconnects.get(reason).increment();
       if (closeReason != null && !ws.isClosed()) {
         log.debug("ws client {} closed: {} ({})", ws.remoteAddress(), closeReason, reason.tag);
-        // A client that does not read never answers the close handshake: drop TCP after a grace period.
-        ws.shutdown(limits.cutOffGraceMillis(), TimeUnit.MILLISECONDS, code, closeReason);
+        ws.close(code, closeReason);
+        // A client that does not read never gets the close frame, let alone answers it, and its
+        // unflushed frames stay queued: drop the TCP connection after a grace period. The public API has
+        // no way to do that (close() waits for the close frame to be flushed first).
+        closing.add(this);
+        vertx.setTimer(Math.max(1, limits.cutOffGraceMillis()), id -> {
+          if (closing.contains(this)) {
+            dropTransport(ws);
+          }
+        });
       }
     }
   }

@@ -62,6 +62,10 @@ final class FanoutServer extends VerticleBase {
     return server.close();
   }
 
+  io.vertx.core.Context context() {
+    return context;
+  }
+
   int port() {
     return server.actualPort();
   }
