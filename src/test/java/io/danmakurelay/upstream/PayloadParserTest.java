@@ -1,7 +1,6 @@
 package io.danmakurelay.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -398,7 +397,7 @@ class PayloadParserTest {
   void neverThrows() {
     byte[] valid = answer(MODERN_ITEM + "," + LEGACY_ITEM, LEGACY_ITEM).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     Random random = new Random(20261129L);
-    for (int round = 0; round < 3000; round++) {
+    for (int round = 0; round < 1500; round++) {
       byte[] mutated = valid.clone();
       int edits = 1 + random.nextInt(8);
       for (int e = 0; e < edits; e++) {
@@ -407,10 +406,10 @@ class PayloadParserTest {
       int length = random.nextInt(4) == 0 ? random.nextInt(mutated.length) : mutated.length;
       Buffer fuzzed = Buffer.buffer().appendBytes(mutated, 0, length);
       int status = random.nextInt(5) == 0 ? 400 + random.nextInt(200) : 200;
-      assertThatCode(() -> {
-        assertThat(PayloadParser.parsePoll(status, JSON, fuzzed)).isNotNull();
-        assertThat(PayloadParser.parseRoomInit(status, JSON, fuzzed)).isNotNull();
-      }).doesNotThrowAnyException();
+      // An exception fails the test by itself; a null result is checked.
+      if (PayloadParser.parsePoll(status, JSON, fuzzed) == null || PayloadParser.parseRoomInit(status, JSON, fuzzed) == null) {
+        throw new AssertionError("null result for round " + round);
+      }
     }
   }
 
