@@ -266,7 +266,8 @@ public final class PayloadParser {
 
   private static boolean isRiskCode(JsonObject json) {
     Long code = integral(json.getValue("code"));
-    return code != null && (code == -412 || code == -352);
+    // -509 ("请求过于频繁", too frequent) is the same signal as -412: this caller polls too fast.
+    return code != null && (code == -412 || code == -352 || code == -509);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.danmakurelay.web;
 import io.danmakurelay.Addresses;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.fanout.Fanout;
+import io.danmakurelay.fanout.FanoutLimits;
 import io.danmakurelay.fanout.FanoutSettings;
 import io.danmakurelay.kafka.KafkaSink;
 import io.danmakurelay.poll.DanmakuEvent;
@@ -75,11 +76,9 @@ public final class WebVerticle extends VerticleBase {
 
     var consumer = vertx.eventBus().<DanmakuEvent>localConsumer(Addresses.DANMAKU,
         msg -> fanout.publish(msg.body().roomId(), msg.body().value()));
-    server = vertx.createHttpServer(new HttpServerOptions()
+    server = vertx.createHttpServer(Fanout.recommendedServerOptions(new HttpServerOptions()
         .setHost(config.http().host())
-        .setPort(config.http().port())
-        .setMaxWebSocketFrameSize(65_536)
-        .setMaxWebSocketMessageSize(65_536));
+        .setPort(config.http().port()), FanoutLimits.DEFAULTS));
     return consumer.completion()
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> log.info("dashboard, API, /ws and /metrics on http://{}:{}", config.http().host(),

@@ -191,8 +191,9 @@ class PayloadParserTest {
     @ValueSource(strings = {
         "{\"code\":-412,\"message\":\"请求被拦截\",\"ttl\":1,\"data\":null}",
         "{\"code\":-352,\"message\":\"风控校验失败\",\"ttl\":1,\"data\":{\"v_voucher\":\"voucher_1\"}}",
-        "{\"code\":\"-412\",\"message\":\"request was banned\"}"})
-    @DisplayName("codes -412 and -352 are risk control")
+        "{\"code\":\"-412\",\"message\":\"request was banned\"}",
+        "{\"code\":-509,\"message\":\"请求过于频繁，请稍后再试\",\"ttl\":1}"})
+    @DisplayName("codes -412, -352 and -509 (too frequent) are risk control")
     void riskCodes(String text) {
       PollResult.Failure failure = pollFailure(200, JSON, text);
 
