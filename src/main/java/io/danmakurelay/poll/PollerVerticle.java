@@ -79,7 +79,8 @@ public final class PollerVerticle extends VerticleBase {
   private Counter duplicates;
   private Counter gaps;
   private final Map<RoomState, AtomicLong> roomsByState = new EnumMap<>(RoomState.class);
-  private final AtomicLong riskControl = new AtomicLong();
+  /** Until when risk control pauses every room (epoch ms), kept for the gauge read at scrape time. */
+  private final AtomicLong riskControlUntil = new AtomicLong();
   /** Messages committed per room, updated from the sink's thread. */
   private final Map<Long, AtomicLong> committed = new ConcurrentHashMap<>();
 
@@ -173,7 +174,8 @@ public final class PollerVerticle extends VerticleBase {
       Gauge.builder("danmaku.rooms", value, AtomicLong::get).tag("state", state.label())
           .description("Followed rooms by state").register(registry);
     }
-    Gauge.builder("danmaku.risk.control.active", riskControl, AtomicLong::get)
+    Gauge.builder("danmaku.risk.control.active", riskControlUntil,
+            until -> until.get() > System.currentTimeMillis() ? 1 : 0)
         .description("1 while every room waits because the upstream signalled risk control").register(registry);
     vertx.setPeriodic(1000, id -> refreshGauges());
   }
@@ -188,7 +190,6 @@ public final class PollerVerticle extends VerticleBase {
       counts.merge(stateOf(room, now), 1L, Long::sum);
     }
     counts.forEach((state, count) -> roomsByState.get(state).set(count));
-    riskControl.set(scheduler.riskControlUntilMs() > now ? 1 : 0);
     if (config.metrics().perRoom()) {
       for (FollowedRoom room : rooms.values()) {
         if (room.realId > 0) {
@@ -247,6 +248,7 @@ public final class PollerVerticle extends VerticleBase {
         polls.get(failed.outcome()).increment();
         if (failed.kind() == FailureKind.RISK_CONTROL) {
           scheduler.onRiskControl(System.currentTimeMillis());
+          riskControlUntil.set(scheduler.riskControlUntilMs());
         }
         long delay = Math.min(config.backoff().maxMs(),
             config.backoff().initialMs() << Math.min(20, room.resolveFailures - 1));
@@ -509,6 +511,7 @@ public final class PollerVerticle extends VerticleBase {
 
   private void onFailure(long roomId, FollowedRoom room, PollResult.Failure failure, long now) {
     scheduler.onFailure(roomId, now, failure.kind());
+    riskControlUntil.set(scheduler.riskControlUntilMs());
     if (failure.kind() == FailureKind.INVALID_ROOM && room != null) {
       room.invalid = true;
       scheduler.markInvalid(roomId);

@@ -73,6 +73,20 @@ final class RelayHarness implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The sum of the samples of a Prometheus metric whose labels contain {@code labels} (e.g. outcome="ok"). */
+  double metric(String name, String labels) throws Exception {
+    double sum = 0;
+    for (String line : get("/metrics").body().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        String series = line.substring(0, line.lastIndexOf(' '));
+        if (series.contains(labels)) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    }
+    return sum;
+  }
+
   /** The sum of messages_published over /api/rooms. */
   long publishedPerApi() throws Exception {
     JsonObject rooms = new JsonObject(get("/api/rooms").body());
