@@ -16,6 +16,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -43,6 +46,7 @@ public final class KafkaSink implements AutoCloseable {
   private static final int MAX_BATCHES_PER_TRANSACTION = 500;
   private static final long RETRY_BACKOFF_MS = 500;
   private static final long RETRY_BACKOFF_MAX_MS = 5_000;
+  private static final long IDLE_PROBE_NANOS = TimeUnit.SECONDS.toNanos(3);
 
   private final Map<String, Object> producerConfig;
   private final int capacity;
@@ -58,6 +62,8 @@ public final class KafkaSink implements AutoCloseable {
   private volatile long closeDeadlineNanos = Long.MAX_VALUE;
   private final Thread sender;
   private Producer<String, byte[]> producer;
+  private Admin admin;
+  private long lastProbeNanos;
 
   private final Counter published;
   private final Counter transactions;
@@ -190,6 +196,7 @@ public final class KafkaSink implements AutoCloseable {
         try {
           PublishBatch first = queue.poll(100, TimeUnit.MILLISECONDS);
           if (first == null) {
+            probeWhenIdle();
             continue;
           }
           pending.add(first);
@@ -210,6 +217,41 @@ public final class KafkaSink implements AutoCloseable {
       }
     }
     closeProducer(Duration.ofSeconds(5));
+    if (admin != null) {
+      admin.close(Duration.ofSeconds(1));
+    }
+  }
+
+  /**
+   * With nothing to send, a failure would go unnoticed: every few seconds ask the cluster whether it is
+   * there, so health tells the truth while traffic is quiet (and the producer is ready before the first message).
+   */
+  private void probeWhenIdle() {
+    if (System.nanoTime() - lastProbeNanos < IDLE_PROBE_NANOS) {
+      return;
+    }
+    lastProbeNanos = System.nanoTime();
+    try {
+      ensureProducer();
+      if (admin == null) {
+        Map<String, Object> adminConfig = new HashMap<>();
+        producerConfig.forEach((key, value) -> {
+          if (AdminClientConfig.configNames().contains(key)) {
+            adminConfig.put(key, value);
+          }
+        });
+        admin = Admin.create(adminConfig);
+      }
+      admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get(6, TimeUnit.SECONDS);
+      if (stalledSinceMs.getAndSet(0) != 0) {
+        log.info("kafka is reachable again");
+      }
+      lastError = null;
+    } catch (KafkaException | ExecutionException | java.util.concurrent.TimeoutException e) {
+      fail(e instanceof ExecutionException ? (Exception) e.getCause() : e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** One transaction attempt for the given batches; false when it must be retried. */
@@ -310,7 +352,7 @@ public final class KafkaSink implements AutoCloseable {
     }
   }
 
-  private void fail(Exception e) {
+  private void fail(Throwable e) {
     errors.increment();
     lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
     stalledSinceMs.compareAndSet(0, System.currentTimeMillis());
