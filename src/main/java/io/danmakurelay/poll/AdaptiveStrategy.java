@@ -24,7 +24,8 @@ public final class AdaptiveStrategy implements PollStrategy {
 
   /** The share of the poll budget the plan spends; the rest absorbs room_init lookups and timing jitter. */
   static final double TARGET_UTILISATION = 1.0;
-  static final double FLOOR_SHARE_OF_MAX_INTERVAL = 0.95;
+  static final double EARLY_POLL_SHARE = 0.7;
+  static final double FLOOR_SHARE_OF_MAX_INTERVAL = 0.9;
   /**
    * A silent room is treated as receiving this much, so that when the budget is plentiful quiet rooms share
    * the surplus (a room going live is then seen sooner) instead of all sitting at the floor.
@@ -129,6 +130,15 @@ public final class AdaptiveStrategy implements PollStrategy {
     }
     double polls = pollRate(rate.ratePerSecond(), messagesPerPoll, 1000.0 / floorIntervalMs, 1000.0 / minIntervalMs);
     return Math.max(minIntervalMs, Math.min(floorIntervalMs, Math.round(1000.0 / polls)));
+  }
+
+  /**
+   * Tokens left over by the plan (estimates lag, rooms wait in flight or in backoff) still capture something
+   * when spent on the room closest to due: more polls only ever lower the messages lost per poll.
+   */
+  @Override
+  public double earlyPollShare() {
+    return EARLY_POLL_SHARE;
   }
 
   @Override

@@ -22,8 +22,8 @@ package io.danmakurelay.poll;
  * Doubling on repeated censoring finds any rate in log2(rate ratio) polls, like TCP slow start. Only
  * surprising windows restart: a busy room polled at ~6 expected messages still sees a full window now and
  * then, and restarting on those (10 messages in 0.1 s "is" 100/s) would double its estimate for nothing.
- * The mirror case, a poll with far fewer messages than expected, restarts low so a quiet room frees its
- * share within a few polls rather than a few memory spans.
+ * The mirror case, polls with far fewer messages than expected, restarts low so a room gone quiet frees
+ * its share within a few polls rather than a few memory spans.
  */
 final class RateEstimator {
 
@@ -45,7 +45,10 @@ final class RateEstimator {
    * chance about 4 times in 1000 (Gamma(9) below a third of its mean), so the rate rose.
    */
   static final double TIMESTAMP_SURPRISE_FACTOR = 3;
-  /** So few new messages that the estimate gave them less than this probability: the room went quiet. */
+  /**
+   * Polls in a row with fewer new messages than expected, that the estimate gave together less than this
+   * probability: the room went quiet.
+   */
   static final double DROP_PROBABILITY = 0.001;
   /** Full windows in a row that the estimate gave, together, less than this probability double it. */
   static final double STREAK_SURPRISE_PROBABILITY = 0.001;
@@ -57,6 +60,10 @@ final class RateEstimator {
   private double seconds;
   /** log P(every full window since the last uncensored poll) under the estimate at each poll. */
   private double censoredStreakLogProbability;
+  /** log P(each poll since the last ordinary one had so few messages), with their messages and seconds. */
+  private double lowStreakLogProbability;
+  private double lowStreakMessages;
+  private double lowStreakSeconds;
   /** The estimate came from censored windows only: the truth is probably higher, so keep doubling. */
   private boolean lowerBound;
 
@@ -116,16 +123,26 @@ final class RateEstimator {
     if (!censored(o)) {
       censoredStreakLogProbability = 0;
       lowerBound = false;
-      if (expected > 0 && atMost(fresh, expected) < DROP_PROBABILITY) {
-        // Far fewer than expected (a room going quiet): jump down instead of decaying over a memory span,
-        // by at most a factor 4 per poll so that one unlucky poll of a busy room costs little.
-        restart(Math.max((fresh + 1) / elapsed, rate / 4));
-        return;
+      if (fresh < expected) {
+        lowStreakLogProbability += Math.log(Math.max(atMost(fresh, expected), 1e-300));
+        lowStreakMessages += fresh;
+        lowStreakSeconds += elapsed;
+        if (lowStreakLogProbability < Math.log(DROP_PROBABILITY)) {
+          // Far fewer than expected (a room going quiet): jump down instead of decaying over a memory span,
+          // by at most a factor 4 at a time so that an unlucky run of a busy room costs little.
+          double observedRate = (lowStreakMessages + 1) / lowStreakSeconds;
+          resetLowStreak();
+          restart(Math.max(observedRate, rate / 4));
+          return;
+        }
+      } else {
+        resetLowStreak();
       }
       messages = messages * decay + fresh;
       seconds = seconds * decay + elapsed;
       return;
     }
+    resetLowStreak();
     double fullWindowProbability = atLeast(WINDOW, expected);
     censoredStreakLogProbability += Math.log(Math.max(fullWindowProbability, 1e-300));
     double fromTimestamps = windowRate(o);
@@ -143,6 +160,12 @@ final class RateEstimator {
     double imputed = Math.max(fresh, expectedGivenAtLeast(WINDOW, expected));
     messages = messages * decay + imputed;
     seconds = seconds * decay + elapsed;
+  }
+
+  private void resetLowStreak() {
+    lowStreakLogProbability = 0;
+    lowStreakMessages = 0;
+    lowStreakSeconds = 0;
   }
 
   private void restart(double rate) {

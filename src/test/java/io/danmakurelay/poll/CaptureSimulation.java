@@ -56,7 +56,9 @@ public final class CaptureSimulation {
       long polls,
       int maxRequestsInOneSecond,
       double oracleCapture,
-      double busiestRoomCapture) {
+      double busiestRoomCapture,
+      long maxPollGapMs,
+      long pollsOverMaxInterval) {
 
     public double capture() {
       return generated == 0 ? 1 : (double) captured / generated;
@@ -137,6 +139,9 @@ public final class CaptureSimulation {
     run.execute();
     long generated = 0;
     long captured = 0;
+    if (System.getenv("SIM_IDLE") != null) {
+      System.out.println("idle decisions " + run.idle + " idle ms " + run.idleMs);
+    }
     for (SimRoom room : rooms) {
       generated += room.generatedInWindow;
       captured += room.capturedInWindow;
@@ -157,7 +162,8 @@ public final class CaptureSimulation {
     double busiestCapture = busiest.generatedInWindow == 0 ? 1
         : (double) busiest.capturedInWindow / busiest.generatedInWindow;
     return new Result(scenario, generated, captured, run.pollsInWindow, run.maxInOneSecond,
-        oracleCapture(rates, scenario.budget(), scenario.minIntervalMs(), scenario.maxIntervalMs()), busiestCapture);
+        oracleCapture(rates, scenario.budget(), scenario.minIntervalMs(), scenario.maxIntervalMs()), busiestCapture,
+        run.maxPollGapMs, run.pollsOverMaxInterval);
   }
 
   /**
@@ -231,6 +237,10 @@ public final class CaptureSimulation {
     final List<long[]> trackedIntervals = new ArrayList<>();
     int maxInOneSecond;
     long pollsInWindow;
+    long maxPollGapMs;
+    long idle;
+    long idleMs;
+    long pollsOverMaxInterval;
 
     Run(Scenario scenario, List<SimRoom> rooms, long trackedRoomId) {
       this.scenario = scenario;
@@ -266,12 +276,25 @@ public final class CaptureSimulation {
         if (decision instanceof Decision.PollNow poll) {
           countRequest(now);
           answers.add(new long[] {now + LATENCY_MS, poll.roomId()});
+          SimRoom polled = byId[(int) poll.roomId()];
+          if (now >= measureFrom && now < measureTo && polled.lastPollAt >= measureFrom) {
+            long gap = now - polled.lastPollAt;
+            maxPollGapMs = Math.max(maxPollGapMs, gap);
+            if (gap > scenario.maxIntervalMs()) {
+              pollsOverMaxInterval++;
+            }
+          }
+          polled.lastPollAt = now;
           if (poll.roomId() == trackedRoomId) {
             trackedPolls.add(now);
           }
           continue;
         } else if (decision instanceof Decision.WaitUntil wait) {
           wake = wait.atMs() - EPOCH_OFFSET_MS;
+          if (System.getenv("SIM_IDLE") != null && now >= measureFrom && now < measureTo && scheduler.nextTokenAtMs(EPOCH_OFFSET_MS + now) <= EPOCH_OFFSET_MS + now) {
+            idle++;
+            idleMs += wake - now;
+          }
           if (wake <= now) {
             throw new IllegalStateException("WaitUntil(" + wake + ") is not after now=" + now);
           }
@@ -326,6 +349,7 @@ public final class CaptureSimulation {
     final double[] last = new double[WINDOW];
     long total;
     long totalAtLastPoll;
+    long lastPollAt = Long.MIN_VALUE;
     boolean polledBefore;
     double clock;
     int segment;
@@ -434,13 +458,14 @@ public final class CaptureSimulation {
 
   static String row(Result r) {
     Scenario s = r.scenario();
-    return String.format(Locale.ROOT, "%-3s %-9s %6d %6.0f %5.0f %9.1f%% %8.1f%% %10.1f%% %8.1f %6d",
+    return String.format(Locale.ROOT, "%-3s %-9s %6d %6.0f %5.0f %9.1f%% %8.1f%% %10.1f%% %8.1f %6d %8.1f %6d",
         s.name(), s.strategy(), s.rooms(), s.totalRate(), s.budget(), 100 * r.capture(), 100 * r.oracleCapture(),
-        100 * r.busiestRoomCapture(), r.pollsPerSecond(), r.maxRequestsInOneSecond());
+        100 * r.busiestRoomCapture(), r.pollsPerSecond(), r.maxRequestsInOneSecond(), r.maxPollGapMs() / 1000.0,
+        r.pollsOverMaxInterval());
   }
 
   static String header() {
-    return "scn strategy   rooms  msg/s  budg   capture   oracle   busiest   polls/s maxIn1s";
+    return "scn strategy   rooms  msg/s  budg   capture   oracle   busiest   polls/s maxIn1s  maxGap  >maxIv";
   }
 
   public static void main(String[] args) {
