@@ -46,10 +46,12 @@ final class RateEstimator {
    */
   static final double TIMESTAMP_SURPRISE_FACTOR = 3;
   /**
-   * Polls in a row with fewer new messages than expected, that the estimate gave together less than this
+   * Polls in a row with fewer new messages than expected, whose total the estimate gave less than this
    * probability: the room went quiet.
    */
   static final double DROP_PROBABILITY = 0.001;
+  /** A run of low polls this long (in expected messages) without a verdict starts over. */
+  static final double MAX_LOW_STREAK_EXPECTED = 200;
   /** Full windows in a row that the estimate gave, together, less than this probability double it. */
   static final double STREAK_SURPRISE_PROBABILITY = 0.001;
 
@@ -60,9 +62,9 @@ final class RateEstimator {
   private double seconds;
   /** log P(every full window since the last uncensored poll) under the estimate at each poll. */
   private double censoredStreakLogProbability;
-  /** log P(each poll since the last ordinary one had so few messages), with their messages and seconds. */
-  private double lowStreakLogProbability;
+  /** Polls in a row with fewer messages than expected: their messages, expected messages and seconds. */
   private double lowStreakMessages;
+  private double lowStreakExpected;
   private double lowStreakSeconds;
   /** The estimate came from censored windows only: the truth is probably higher, so keep doubling. */
   private boolean lowerBound;
@@ -123,11 +125,13 @@ final class RateEstimator {
     if (!censored(o)) {
       censoredStreakLogProbability = 0;
       lowerBound = false;
-      if (fresh < expected) {
-        lowStreakLogProbability += Math.log(Math.max(atMost(fresh, expected), 1e-300));
+      if (fresh < expected && lowStreakExpected + expected < MAX_LOW_STREAK_EXPECTED) {
         lowStreakMessages += fresh;
+        lowStreakExpected += expected;
         lowStreakSeconds += elapsed;
-        if (lowStreakLogProbability < Math.log(DROP_PROBABILITY)) {
+        // The run's total against its total expectation (a sum of Poisson counts is Poisson), not a product
+        // of per-poll tails, which any long run of slightly-below-average polls would make small.
+        if (atMost((int) lowStreakMessages, lowStreakExpected) < DROP_PROBABILITY) {
           // Far fewer than expected (a room going quiet): jump down instead of decaying over a memory span,
           // by at most a factor 4 at a time so that an unlucky run of a busy room costs little.
           double observedRate = (lowStreakMessages + 1) / lowStreakSeconds;
@@ -163,7 +167,7 @@ final class RateEstimator {
   }
 
   private void resetLowStreak() {
-    lowStreakLogProbability = 0;
+    lowStreakExpected = 0;
     lowStreakMessages = 0;
     lowStreakSeconds = 0;
   }
