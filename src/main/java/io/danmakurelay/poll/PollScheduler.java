@@ -28,6 +28,8 @@ public final class PollScheduler {
   /** A room this close to maxIntervalMs since its last poll goes before any other (see {@link #next}). */
   static final double URGENT_SHARE_OF_MAX_INTERVAL = 0.95;
   private static final double URGENT = 1e12;
+  /** A clock going back by more than this is a step of the wall clock, not jitter (see {@link #see}). */
+  static final long CLOCK_STEP_BACK_MS = 1000;
   /** The most lateness a poll passes on to the room's next due time. */
   static final long MAX_CATCH_UP_MS = 1000;
 
@@ -184,13 +186,11 @@ public final class PollScheduler {
     long wasDueAt = dueAtMs(best);
     best.inFlight = true;
     // The next interval counts from when this poll was due, not from when a token freed it: otherwise every
-    // wait for a token (up to 1/rate) would lengthen a busy room's period, by 20% at 100 ms intervals. A
-    // room far behind (new, back from backoff) does not get to catch up in a burst, though, and slow rooms
-    // keep at most a second of lateness, so rooms that were due together (a burst of quiet rooms at their
-    // floor) spread out instead of staying bunched.
-    // A first poll anchors at now: rooms added together keep the spread their first round gave them.
-    // An early poll (a spare token) stands for the due one and keeps the phase; the maxInterval cap in
-    // dueAtMs bounds the gap that leaves.
+    // wait for a token (up to 1/rate) would lengthen a busy room's period, by 20% at 100 ms intervals. An
+    // early poll (a spare token) likewise stands for the due one. But a room keeps at most a second of
+    // lateness, so one far behind (back from backoff) does not catch up in a burst and rooms that were due
+    // together (quiet rooms at their floor) spread out; a first poll anchors at now, so rooms added together
+    // keep the spread their first round gave them. The maxInterval cap in dueAtMs bounds every gap.
     best.anchorMs = best.polled ? Math.max(wasDueAt, nowMs - Math.min(best.intervalMs, MAX_CATCH_UP_MS)) : nowMs;
     best.lastPollAtMs = nowMs;
     best.polled = true;
@@ -351,7 +351,25 @@ public final class PollScheduler {
     return rooms.size() > invalidRooms;
   }
 
+  /**
+   * Tracks the caller's clock. A wall clock stepped back (NTP) would leave every due time in the future and
+   * stall all polling until it caught up, so a step back of more than a second shifts the schedule with it.
+   */
   private void see(long nowMs) {
+    long step = nowMs - lastSeenMs;
+    if (lastSeenMs != 0 && step < -CLOCK_STEP_BACK_MS) {
+      for (Room room : rooms.values()) {
+        room.anchorMs += step;
+        if (room.polled) {
+          room.lastPollAtMs += step;
+        }
+        if (room.backoffUntilMs != 0) {
+          room.backoffUntilMs += step;
+        }
+      }
+      riskControl.shift(step);
+      lastRebalanceAt += step;
+    }
     lastSeenMs = nowMs;
   }
 

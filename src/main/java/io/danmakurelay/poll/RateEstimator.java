@@ -116,8 +116,13 @@ final class RateEstimator {
   }
 
   private void observeNext(long nowMs, PollObservation o) {
-    double elapsed = Math.max(0.001, (nowMs - lastObservedAt) / 1000.0);
-    lastObservedAt = Math.max(lastObservedAt, nowMs);
+    if (nowMs <= lastObservedAt) {
+      // A clock stepped back (or two answers at one instant) says nothing about elapsed time: re-anchor only.
+      lastObservedAt = nowMs;
+      return;
+    }
+    double elapsed = (nowMs - lastObservedAt) / 1000.0;
+    lastObservedAt = nowMs;
     double rate = ratePerSecond();
     double expected = rate * elapsed;
     double decay = Math.exp(-elapsed / memorySeconds(rate));

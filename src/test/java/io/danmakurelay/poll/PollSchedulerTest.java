@@ -393,6 +393,19 @@ class PollSchedulerTest {
   }
 
   @Test
+  @DisplayName("A wall clock stepped back by an hour does not stall polling until it catches up")
+  void clockSteppedBack() {
+    PollScheduler scheduler = scheduler(settings("fixed", 5, 3000, 1000, 60_000));
+    SchedulerDriver driver = new SchedulerDriver(scheduler);
+    scheduler.addRoom(1, T0);
+    driver.runUntil(T0 + 10_000, (room, at) -> Answer.ok(EMPTY));
+    int before = driver.polls.size();
+    driver.now = T0 + 10_000 - 3_600_000;
+    driver.runUntil(driver.now + 10_000, (room, at) -> Answer.ok(EMPTY));
+    assertThat(driver.polls.size() - before).isBetween(3, 4);
+  }
+
+  @Test
   @DisplayName("An unknown poll.strategy is refused with a message naming the key")
   void unknownStrategy() {
     assertThatThrownBy(() -> scheduler(settings("greedy", 5, 3000, 1000, 60_000)))
