@@ -16,9 +16,14 @@ import java.util.Map;
  * concave so this is the global optimum. Bounds make it a water-filling: p_i = clamp(λ_i/m, 1/floor,
  * 1/minInterval), with m chosen so the sum is the budget.
  *
- * <p>The floor interval is 95% of poll.maxIntervalMs: a quiet room is never forgotten, and the 5% margin
- * absorbs the wait for a token so the room is still polled within maxIntervalMs. Rooms never polled yet are
- * due at once (the scheduler polls them in the order they came), so they stay out of the division.
+ * <p>The floor interval is 90% of poll.maxIntervalMs: a quiet room is never forgotten, and the margin
+ * absorbs the wait for a token (the scheduler puts rooms at 95% first) so the room is still polled within
+ * maxIntervalMs. Rooms never polled yet are due at once (the scheduler polls them in the order they came),
+ * so they stay out of the division. The plan spends the whole budget; a token the plan leaves unused (a
+ * room in flight or in backoff, estimates moving) goes to the room closest to due, from 70% of its interval.
+ *
+ * <p>Measured against a model of the simulator (CaptureSimulation in the tests): 1,000 Zipf(1.1) rooms,
+ * 300 msg/s, 50 req/s: 96% captured against 97.6% for an oracle knowing the rates, 38% for fixed.
  */
 public final class AdaptiveStrategy implements PollStrategy {
 

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.PriorityQueue;
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
@@ -259,7 +260,7 @@ public final class CaptureSimulation {
 
     void execute() {
       List<SimRoom> order = new ArrayList<>(rooms);
-      Collections.shuffle(order, new java.util.Random(scenario.seed()));
+      Collections.shuffle(order, new Random(scenario.seed()));
       for (SimRoom room : order) {
         scheduler.addRoom(room.id, EPOCH_OFFSET_MS);
       }

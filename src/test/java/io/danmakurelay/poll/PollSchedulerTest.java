@@ -406,6 +406,34 @@ class PollSchedulerTest {
   }
 
   @Test
+  @DisplayName("An injected strategy decides the intervals; the scheduler still enforces the budget and minIntervalMs")
+  void injectedStrategy() {
+    PollStrategy everySecondOrTen = new PollStrategy() {
+      @Override public void addRoom(long roomId, long nowMs) { }
+      @Override public void removeRoom(long roomId) { }
+      @Override public void observe(long roomId, long nowMs, PollObservation observation) { }
+      @Override public void rebalance(double pollsPerSecond, long nowMs) { }
+      @Override public long intervalMs(long roomId) {
+        return roomId == 1 ? 1000 : roomId == 2 ? 10_000 : 10;
+      }
+      @Override public double estimatedRatePerSecond(long roomId) {
+        return roomId;
+      }
+    };
+    PollScheduler scheduler = new PollScheduler(settings("adaptive", 20, 3000, 500, 60_000), new SplittableRandom(1),
+        everySecondOrTen);
+    SchedulerDriver driver = new SchedulerDriver(scheduler);
+    scheduler.addRoom(1, T0);
+    scheduler.addRoom(2, T0);
+    scheduler.addRoom(3, T0);
+    driver.runUntil(T0 + 60_000, (room, at) -> Answer.ok(EMPTY));
+    assertThat(driver.pollTimes(1)).hasSizeBetween(60, 61);
+    assertThat(driver.pollTimes(2)).hasSizeBetween(6, 7);
+    assertThat(driver.pollTimes(3)).as("10 ms asked, minIntervalMs 500 enforced").hasSizeBetween(119, 121);
+    assertThat(scheduler.room(3, driver.now).orElseThrow().estimatedRatePerSecond()).isEqualTo(3.0);
+  }
+
+  @Test
   @DisplayName("An unknown poll.strategy is refused with a message naming the key")
   void unknownStrategy() {
     assertThatThrownBy(() -> scheduler(settings("greedy", 5, 3000, 1000, 60_000)))
