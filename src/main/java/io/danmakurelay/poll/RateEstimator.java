@@ -28,7 +28,7 @@ package io.danmakurelay.poll;
 final class RateEstimator {
 
   static final int WINDOW = 10;
-  static final double MEMORY_MESSAGES = 400;
+  static final double MEMORY_MESSAGES = 60;
   static final double MIN_MEMORY_S = 5;
   static final double MAX_MEMORY_S = 300;
   /** The first window's history weighs at most this long: it is one sample, whatever it spans. */

@@ -183,17 +183,19 @@ public final class CaptureSimulation {
     Run run = new Run(scenario, rooms, 0, jumpAtMs + liveForMs + RELEASE_WATCH_MS);
     run.execute();
 
-    double detected = Double.NaN;
+    long firstPollAfterJump = -1;
     for (long at : run.trackedPolls) {
       if (at > jumpAtMs) {
-        detected = (at - jumpAtMs) / 1000.0;
+        firstPollAfterJump = at;
         break;
       }
     }
-    // Capturing: the first instant from which 90% of the next 5 s of the room's messages were captured.
+    double detected = firstPollAfterJump < 0 ? Double.NaN : (firstPollAfterJump - jumpAtMs) / 1000.0;
+    // Capturing: the first instant, from that poll on, from which 90% of the next 5 s of messages were captured.
     double capturing = Double.NaN;
     double[] times = live.arrivalTimes();
-    for (long from = jumpAtMs; from + 5000 <= jumpAtMs + liveForMs; from += 100) {
+    long searchFrom = firstPollAfterJump < 0 ? Long.MAX_VALUE : firstPollAfterJump;
+    for (long from = searchFrom; from + 5000 <= jumpAtMs + liveForMs; from += 100) {
       int total = 0;
       int kept = 0;
       for (int i = 0; i < times.length; i++) {
