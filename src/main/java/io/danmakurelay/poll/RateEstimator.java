@@ -14,7 +14,7 @@ package io.danmakurelay.poll;
  *   <li>is unsurprising (the estimate expected about 10 anyway): its count is imputed as E[N | N >= 10]
  *       under the current estimate (an EM step for a censored Poisson count), or</li>
  *   <li>is evidence of more (the estimate made a full window very unlikely, or the window's own timestamps,
- *       10 messages in a few seconds, show a far higher rate, or several polls in a row came back full, or
+ *       10 messages in a few seconds, show a far higher rate, or full windows in a row were together improbable, or
  *       the estimate itself came from a censored window and so is only a lower bound): the
  *       estimate restarts at the highest of fresh/elapsed, the timestamp rate and twice the old estimate,
  *       with little weight, so the next, uncensored polls correct it within a few polls.</li>
