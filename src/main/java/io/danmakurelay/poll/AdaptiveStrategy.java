@@ -16,15 +16,21 @@ import java.util.Map;
  * concave so this is the global optimum. Bounds make it a water-filling: p_i = clamp(λ_i/m, 1/floor,
  * 1/minInterval), with m chosen so the sum is the budget.
  *
- * <p>The floor interval is 95% of poll.maxIntervalMs: a quiet room is never forgotten, and the 5% margin
- * absorbs the wait for a token so the room is still polled within maxIntervalMs. Rooms never polled yet are
- * due at once (the scheduler polls them in the order they came), so they stay out of the division.
+ * <p>The floor interval is 90% of poll.maxIntervalMs: a quiet room is never forgotten, and the margin
+ * absorbs the wait for a token (the scheduler puts rooms at 95% first) so the room is still polled within
+ * maxIntervalMs. Rooms never polled yet are due at once (the scheduler polls them in the order they came),
+ * so they stay out of the division. The plan spends the whole budget; a token the plan leaves unused (a
+ * room in flight or in backoff, estimates moving) goes to the room closest to due, from 70% of its interval.
+ *
+ * <p>Measured against a model of the simulator (CaptureSimulation in the tests): 1,000 Zipf(1.1) rooms,
+ * 300 msg/s, 50 req/s: 96% captured against 97.6% for an oracle knowing the rates, 38% for fixed.
  */
 public final class AdaptiveStrategy implements PollStrategy {
 
   /** The share of the poll budget the plan spends; the rest absorbs room_init lookups and timing jitter. */
   static final double TARGET_UTILISATION = 1.0;
-  static final double FLOOR_SHARE_OF_MAX_INTERVAL = 0.95;
+  static final double EARLY_POLL_SHARE = 0.7;
+  static final double FLOOR_SHARE_OF_MAX_INTERVAL = 0.9;
   /**
    * A silent room is treated as receiving this much, so that when the budget is plentiful quiet rooms share
    * the surplus (a room going live is then seen sooner) instead of all sitting at the floor.
@@ -129,6 +135,15 @@ public final class AdaptiveStrategy implements PollStrategy {
     }
     double polls = pollRate(rate.ratePerSecond(), messagesPerPoll, 1000.0 / floorIntervalMs, 1000.0 / minIntervalMs);
     return Math.max(minIntervalMs, Math.min(floorIntervalMs, Math.round(1000.0 / polls)));
+  }
+
+  /**
+   * Tokens left over by the plan (estimates lag, rooms wait in flight or in backoff) still capture something
+   * when spent on the room closest to due: more polls only ever lower the messages lost per poll.
+   */
+  @Override
+  public double earlyPollShare() {
+    return EARLY_POLL_SHARE;
   }
 
   @Override

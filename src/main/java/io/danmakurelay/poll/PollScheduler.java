@@ -25,7 +25,16 @@ public final class PollScheduler {
   /** An answer that never came (a lost callback) frees its room after this long, longer than any timeout. */
   static final long IN_FLIGHT_LIMIT_MS = 60_000;
 
+  /** A room this close to maxIntervalMs since its last poll goes before any other (see {@link #next}). */
+  static final double URGENT_SHARE_OF_MAX_INTERVAL = 0.95;
+  private static final double URGENT = 1e12;
+  /** A clock going back by more than this is a step of the wall clock, not jitter (see {@link #see}). */
+  static final long CLOCK_STEP_BACK_MS = 1000;
+  /** The most lateness a poll passes on to the room's next due time. */
+  static final long MAX_CATCH_UP_MS = 1000;
+
   private final SchedulerSettings settings;
+  private final long urgentAfterMs;
   private final RandomGenerator random;
   private final PollStrategy strategy;
   private final RequestBudget budget;
@@ -47,6 +56,7 @@ public final class PollScheduler {
       throw new IllegalArgumentException("poll.minIntervalMs must be positive and <= poll.maxIntervalMs");
     }
     this.settings = settings;
+    this.urgentAfterMs = (long) (settings.maxIntervalMs() * URGENT_SHARE_OF_MAX_INTERVAL);
     this.random = random;
     this.strategy = strategy;
     this.budget = new RequestBudget(settings.requestsPerSecond());
@@ -113,7 +123,7 @@ public final class PollScheduler {
    * overdue relative to its own interval goes first, (now - last poll) / interval: with equal intervals
    * that is the earliest due time (round-robin when the budget is short), and when rooms must wait for
    * tokens every room is stretched by the same factor, which keeps the strategy's proportions. No room
-   * starves, as its ratio grows without bound.
+   * starves, as its ratio grows without bound, and a room nearing maxIntervalMs since its last poll goes first.
    */
   public Decision next(long nowMs) {
     see(nowMs);
@@ -124,8 +134,11 @@ public final class PollScheduler {
       return new Decision.WaitUntil(riskControl.pauseUntil());
     }
     maybeRebalance(nowMs);
+    double earlyShare = Math.min(1.0, strategy.earlyPollShare());
     Room best = null;
     double bestPriority = Double.NEGATIVE_INFINITY;
+    Room bestEarly = null;
+    double bestEarlyRatio = Double.NEGATIVE_INFINITY;
     long earliest = Long.MAX_VALUE;
     for (Room room : rooms.values()) {
       if (room.state == RoomState.INVALID) {
@@ -135,16 +148,34 @@ public final class PollScheduler {
         earliest = Math.min(earliest, room.lastPollAtMs + IN_FLIGHT_LIMIT_MS);
         continue;
       }
+      double ratio = (double) (nowMs - room.anchorMs) / room.intervalMs;
       long due = dueAtMs(room);
       if (due > nowMs) {
+        long early = earlyAtMs(room, earlyShare);
+        if (early <= nowMs) {
+          if (ratio > bestEarlyRatio) {
+            bestEarly = room;
+            bestEarlyRatio = ratio;
+          }
+        } else {
+          earliest = Math.min(earliest, early);
+        }
         earliest = Math.min(earliest, due);
         continue;
       }
-      double priority = (double) (nowMs - room.anchorMs) / room.intervalMs;
+      double priority = ratio;
+      if (room.polled && nowMs - room.lastPollAtMs >= urgentAfterMs) {
+        // About to exceed maxIntervalMs: ahead of every ratio, oldest first, so no quiet room is forgotten
+        // even when busy rooms keep the budget saturated.
+        priority = URGENT + (nowMs - room.lastPollAtMs);
+      }
       if (priority > bestPriority) {
         best = room;
         bestPriority = priority;
       }
+    }
+    if (best == null) {
+      best = bestEarly;
     }
     if (best == null) {
       return new Decision.WaitUntil(earliest);
@@ -154,11 +185,14 @@ public final class PollScheduler {
     }
     long wasDueAt = dueAtMs(best);
     best.inFlight = true;
-    best.lastPollAtMs = nowMs;
     // The next interval counts from when this poll was due, not from when a token freed it: otherwise every
-    // wait for a token (up to 1/rate) would lengthen a busy room's period, by 20% at 100 ms intervals. A
-    // room far behind (new, back from backoff) does not get to catch up in a burst, though.
-    best.anchorMs = Math.max(wasDueAt, nowMs - best.intervalMs / 2);
+    // wait for a token (up to 1/rate) would lengthen a busy room's period, by 20% at 100 ms intervals. An
+    // early poll (a spare token) likewise stands for the due one. But a room keeps at most a second of
+    // lateness, so one far behind (back from backoff) does not catch up in a burst and rooms that were due
+    // together (quiet rooms at their floor) spread out; a first poll anchors at now, so rooms added together
+    // keep the spread their first round gave them. The maxInterval cap in dueAtMs bounds every gap.
+    best.anchorMs = best.polled ? Math.max(wasDueAt, nowMs - Math.min(best.intervalMs, MAX_CATCH_UP_MS)) : nowMs;
+    best.lastPollAtMs = nowMs;
     best.polled = true;
     return new Decision.PollNow(best.roomId);
   }
@@ -269,13 +303,30 @@ public final class PollScheduler {
         strategy.estimatedRatePerSecond(room.roomId));
   }
 
-  /** The room's interval after its last poll, but never before its backoff ends nor minInterval passes. */
+  /**
+   * The room's interval after its last poll (or sooner, when maxIntervalMs nears), but never before its
+   * backoff ends nor minInterval passes.
+   */
   private long dueAtMs(Room room) {
     long due = room.anchorMs + room.intervalMs;
     if (room.polled) {
+      due = Math.min(due, room.lastPollAtMs + urgentAfterMs);
       due = Math.max(due, room.lastPollAtMs + settings.minIntervalMs());
     }
     return Math.max(due, room.backoffUntilMs);
+  }
+
+  /** When the room may take a token nobody due wants: a share of its interval, and never inside its bounds. */
+  private long earlyAtMs(Room room, double share) {
+    long due = dueAtMs(room);
+    if (share >= 1.0) {
+      return due;
+    }
+    long early = room.anchorMs + (long) Math.ceil(room.intervalMs * share);
+    if (room.polled) {
+      early = Math.max(early, room.lastPollAtMs + settings.minIntervalMs());
+    }
+    return Math.min(due, Math.max(early, room.backoffUntilMs));
   }
 
   private double effectiveRate(long nowMs) {
@@ -300,7 +351,25 @@ public final class PollScheduler {
     return rooms.size() > invalidRooms;
   }
 
+  /**
+   * Tracks the caller's clock. A wall clock stepped back (NTP) would leave every due time in the future and
+   * stall all polling until it caught up, so a step back of more than a second shifts the schedule with it.
+   */
   private void see(long nowMs) {
+    long step = nowMs - lastSeenMs;
+    if (lastSeenMs != 0 && step < -CLOCK_STEP_BACK_MS) {
+      for (Room room : rooms.values()) {
+        room.anchorMs += step;
+        if (room.polled) {
+          room.lastPollAtMs += step;
+        }
+        if (room.backoffUntilMs != 0) {
+          room.backoffUntilMs += step;
+        }
+      }
+      riskControl.shift(step);
+      lastRebalanceAt += step;
+    }
     lastSeenMs = nowMs;
   }
 

@@ -24,4 +24,12 @@ public interface PollStrategy {
 
   /** Messages per second the room is believed to receive (0 when unknown or not estimated). */
   double estimatedRatePerSecond(long roomId);
+
+  /**
+   * The share of its interval after which a room may be polled early, when no room is due and a budget token
+   * would otherwise go unused. 1 (the default) never polls early: the interval is a promise, as in fixed.
+   */
+  default double earlyPollShare() {
+    return 1.0;
+  }
 }

@@ -14,7 +14,7 @@ package io.danmakurelay.poll;
  *   <li>is unsurprising (the estimate expected about 10 anyway): its count is imputed as E[N | N >= 10]
  *       under the current estimate (an EM step for a censored Poisson count), or</li>
  *   <li>is evidence of more (the estimate made a full window very unlikely, or the window's own timestamps,
- *       10 messages in a few seconds, show a far higher rate, or several polls in a row came back full, or
+ *       10 messages in a few seconds, show a far higher rate, or full windows in a row were together improbable, or
  *       the estimate itself came from a censored window and so is only a lower bound): the
  *       estimate restarts at the highest of fresh/elapsed, the timestamp rate and twice the old estimate,
  *       with little weight, so the next, uncensored polls correct it within a few polls.</li>
@@ -22,13 +22,13 @@ package io.danmakurelay.poll;
  * Doubling on repeated censoring finds any rate in log2(rate ratio) polls, like TCP slow start. Only
  * surprising windows restart: a busy room polled at ~6 expected messages still sees a full window now and
  * then, and restarting on those (10 messages in 0.1 s "is" 100/s) would double its estimate for nothing.
- * The mirror case, a poll with far fewer messages than expected, restarts low so a quiet room frees its
- * share within a few polls rather than a few memory spans.
+ * The mirror case, polls with far fewer messages than expected, restarts low so a room gone quiet frees
+ * its share within a few polls rather than a few memory spans.
  */
 final class RateEstimator {
 
   static final int WINDOW = 10;
-  static final double MEMORY_MESSAGES = 400;
+  static final double MEMORY_MESSAGES = 60;
   static final double MIN_MEMORY_S = 5;
   static final double MAX_MEMORY_S = 300;
   /** The first window's history weighs at most this long: it is one sample, whatever it spans. */
@@ -45,8 +45,13 @@ final class RateEstimator {
    * chance about 4 times in 1000 (Gamma(9) below a third of its mean), so the rate rose.
    */
   static final double TIMESTAMP_SURPRISE_FACTOR = 3;
-  /** So few new messages that the estimate gave them less than this probability: the room went quiet. */
+  /**
+   * Polls in a row with fewer new messages than expected, whose total the estimate gave less than this
+   * probability: the room went quiet.
+   */
   static final double DROP_PROBABILITY = 0.001;
+  /** A run of low polls this long (in expected messages) without a verdict starts over. */
+  static final double MAX_LOW_STREAK_EXPECTED = 200;
   /** Full windows in a row that the estimate gave, together, less than this probability double it. */
   static final double STREAK_SURPRISE_PROBABILITY = 0.001;
 
@@ -57,6 +62,10 @@ final class RateEstimator {
   private double seconds;
   /** log P(every full window since the last uncensored poll) under the estimate at each poll. */
   private double censoredStreakLogProbability;
+  /** Polls in a row with fewer messages than expected: their messages, expected messages and seconds. */
+  private double lowStreakMessages;
+  private double lowStreakExpected;
+  private double lowStreakSeconds;
   /** The estimate came from censored windows only: the truth is probably higher, so keep doubling. */
   private boolean lowerBound;
 
@@ -107,8 +116,13 @@ final class RateEstimator {
   }
 
   private void observeNext(long nowMs, PollObservation o) {
-    double elapsed = Math.max(0.001, (nowMs - lastObservedAt) / 1000.0);
-    lastObservedAt = Math.max(lastObservedAt, nowMs);
+    if (nowMs <= lastObservedAt) {
+      // A clock stepped back (or two answers at one instant) says nothing about elapsed time: re-anchor only.
+      lastObservedAt = nowMs;
+      return;
+    }
+    double elapsed = (nowMs - lastObservedAt) / 1000.0;
+    lastObservedAt = nowMs;
     double rate = ratePerSecond();
     double expected = rate * elapsed;
     double decay = Math.exp(-elapsed / memorySeconds(rate));
@@ -116,16 +130,28 @@ final class RateEstimator {
     if (!censored(o)) {
       censoredStreakLogProbability = 0;
       lowerBound = false;
-      if (expected > 0 && atMost(fresh, expected) < DROP_PROBABILITY) {
-        // Far fewer than expected (a room going quiet): jump down instead of decaying over a memory span,
-        // by at most a factor 4 per poll so that one unlucky poll of a busy room costs little.
-        restart(Math.max((fresh + 1) / elapsed, rate / 4));
-        return;
+      if (fresh < expected && lowStreakExpected + expected < MAX_LOW_STREAK_EXPECTED) {
+        lowStreakMessages += fresh;
+        lowStreakExpected += expected;
+        lowStreakSeconds += elapsed;
+        // The run's total against its total expectation (a sum of Poisson counts is Poisson), not a product
+        // of per-poll tails, which any long run of slightly-below-average polls would make small.
+        if (atMost((int) lowStreakMessages, lowStreakExpected) < DROP_PROBABILITY) {
+          // Far fewer than expected (a room going quiet): jump down instead of decaying over a memory span,
+          // by at most a factor 4 at a time so that an unlucky run of a busy room costs little.
+          double observedRate = (lowStreakMessages + 1) / lowStreakSeconds;
+          resetLowStreak();
+          restart(Math.max(observedRate, rate / 4));
+          return;
+        }
+      } else {
+        resetLowStreak();
       }
       messages = messages * decay + fresh;
       seconds = seconds * decay + elapsed;
       return;
     }
+    resetLowStreak();
     double fullWindowProbability = atLeast(WINDOW, expected);
     censoredStreakLogProbability += Math.log(Math.max(fullWindowProbability, 1e-300));
     double fromTimestamps = windowRate(o);
@@ -143,6 +169,12 @@ final class RateEstimator {
     double imputed = Math.max(fresh, expectedGivenAtLeast(WINDOW, expected));
     messages = messages * decay + imputed;
     seconds = seconds * decay + elapsed;
+  }
+
+  private void resetLowStreak() {
+    lowStreakExpected = 0;
+    lowStreakMessages = 0;
+    lowStreakSeconds = 0;
   }
 
   private void restart(double rate) {

@@ -30,10 +30,11 @@ final class RiskControl {
 
   /**
    * A request sent at {@code sentAtMs} met risk control. Requests already in flight when a pause began
-   * answer with the same ban: they belong to that event and must not lengthen it.
+   * answer with the same ban, as does anything reported during the pause: they belong to that event and
+   * must not lengthen it.
    */
   void onRiskControl(long nowMs, long sentAtMs) {
-    if (pauseStartedAt != Long.MIN_VALUE && sentAtMs < pauseStartedAt) {
+    if (paused(nowMs) || (pauseStartedAt != Long.MIN_VALUE && sentAtMs < pauseStartedAt)) {
       return;
     }
     double shareNow = budgetShare(nowMs);
@@ -48,6 +49,15 @@ final class RiskControl {
   long pauseMs(int streakLength) {
     double pause = (double) initialMs * FIRST_PAUSE_FACTOR * Math.pow(2, Math.max(0, streakLength - 1));
     return (long) Math.min(maxMs, pause);
+  }
+
+  /** Moves every stored instant by {@code deltaMs}, when the caller's clock was stepped. */
+  void shift(long deltaMs) {
+    if (pauseStartedAt != Long.MIN_VALUE) {
+      pauseStartedAt += deltaMs;
+      pauseUntil += deltaMs;
+      lastStreakChangeAt += deltaMs;
+    }
   }
 
   void onSuccess(long nowMs) {

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.PriorityQueue;
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
@@ -56,7 +57,9 @@ public final class CaptureSimulation {
       long polls,
       int maxRequestsInOneSecond,
       double oracleCapture,
-      double busiestRoomCapture) {
+      double busiestRoomCapture,
+      long maxPollGapMs,
+      long pollsOverMaxInterval) {
 
     public double capture() {
       return generated == 0 ? 1 : (double) captured / generated;
@@ -67,8 +70,21 @@ public final class CaptureSimulation {
     }
   }
 
-  /** How quickly a room going 0 -> rate -> 0 was followed, in seconds (NaN when never). */
-  public record GoLive(double jumpAtS, double detectedAfterS, double capturingAfterS, double releasedAfterS) {}
+  /**
+   * How quickly a room going 0 -> rate -> 0 was followed, in seconds (NaN when never): its first poll after
+   * the jump, the start of the first 5 s of its messages captured at 90% or more, and when its interval
+   * reached 10 s after it went quiet again.
+   */
+  public record GoLive(double jumpAtS, double detectedAfterS, double capturingAfterS, double releasedAfterS) {
+
+    /** From the poll that first saw the room live to capturing it. */
+    public double followedAfterDetectionS() {
+      return capturingAfterS - detectedAfterS;
+    }
+  }
+
+  /** How long after the room goes quiet again the run watches for its share to be released. */
+  static final long RELEASE_WATCH_MS = 40_000;
 
   /** The Zipf rates: rate_k = total * k^-s / H(N, s), k = 1..N. */
   static double[] zipfRates(int rooms, double s, double total) {
@@ -133,7 +149,7 @@ public final class CaptureSimulation {
     for (int k = 0; k < rates.length; k++) {
       rooms.add(new SimRoom(k + 1, seeds.split(), new double[] {-HISTORY_MS}, new double[] {rates[k]}));
     }
-    Run run = new Run(scenario, rooms, -1);
+    Run run = new Run(scenario, rooms, -1, 0);
     run.execute();
     long generated = 0;
     long captured = 0;
@@ -141,23 +157,12 @@ public final class CaptureSimulation {
       generated += room.generatedInWindow;
       captured += room.capturedInWindow;
     }
-    if (System.getenv("SIM_DEBUG") != null) {
-      int[] edges = {1, 2, 5, 10, 30, 100, 300, 1001};
-      for (int b = 0; b + 1 < edges.length; b++) {
-        long g = 0, c = 0; double est = 0, tru = 0, iv = 0;
-        for (int k = edges[b]; k < edges[b + 1] && k <= rooms.size(); k++) {
-          SimRoom r = rooms.get(k - 1); g += r.generatedInWindow; c += r.capturedInWindow;
-          RoomSchedule v = run.scheduler.room(r.id, EPOCH_OFFSET_MS + run.end).get();
-          est += v.estimatedRatePerSecond(); tru += rates[k - 1]; iv += v.intervalMs();
-        }
-        System.out.printf(Locale.ROOT, "  ranks %4d-%4d capture %.3f true %.3f est %.3f meanInterval %.0f gen %d%n", edges[b], edges[b+1]-1, (double) c / g, tru, est, iv / (Math.min(edges[b+1], rooms.size()+1) - edges[b]), g);
-      }
-    }
     SimRoom busiest = rooms.get(0);
     double busiestCapture = busiest.generatedInWindow == 0 ? 1
         : (double) busiest.capturedInWindow / busiest.generatedInWindow;
     return new Result(scenario, generated, captured, run.pollsInWindow, run.maxInOneSecond,
-        oracleCapture(rates, scenario.budget(), scenario.minIntervalMs(), scenario.maxIntervalMs()), busiestCapture);
+        oracleCapture(rates, scenario.budget(), scenario.minIntervalMs(), scenario.maxIntervalMs()), busiestCapture,
+        run.maxPollGapMs, run.pollsOverMaxInterval);
   }
 
   /**
@@ -175,20 +180,22 @@ public final class CaptureSimulation {
     for (int k = 0; k < rates.length; k++) {
       rooms.add(new SimRoom(k + 1, seeds.split(), new double[] {-HISTORY_MS}, new double[] {rates[k]}));
     }
-    Run run = new Run(scenario, rooms, 0);
+    Run run = new Run(scenario, rooms, 0, jumpAtMs + liveForMs + RELEASE_WATCH_MS);
     run.execute();
 
-    double detected = Double.NaN;
+    long firstPollAfterJump = -1;
     for (long at : run.trackedPolls) {
       if (at > jumpAtMs) {
-        detected = (at - jumpAtMs) / 1000.0;
+        firstPollAfterJump = at;
         break;
       }
     }
-    // Capturing: the first instant from which 90% of the next 5 s of the room's messages were captured.
+    double detected = firstPollAfterJump < 0 ? Double.NaN : (firstPollAfterJump - jumpAtMs) / 1000.0;
+    // Capturing: the first instant, from that poll on, from which 90% of the next 5 s of messages were captured.
     double capturing = Double.NaN;
     double[] times = live.arrivalTimes();
-    for (long from = jumpAtMs; from + 5000 <= jumpAtMs + liveForMs; from += 250) {
+    long searchFrom = firstPollAfterJump < 0 ? Long.MAX_VALUE : firstPollAfterJump;
+    for (long from = searchFrom; from + 5000 <= jumpAtMs + liveForMs; from += 100) {
       int total = 0;
       int kept = 0;
       for (int i = 0; i < times.length; i++) {
@@ -231,8 +238,10 @@ public final class CaptureSimulation {
     final List<long[]> trackedIntervals = new ArrayList<>();
     int maxInOneSecond;
     long pollsInWindow;
+    long maxPollGapMs;
+    long pollsOverMaxInterval;
 
-    Run(Scenario scenario, List<SimRoom> rooms, long trackedRoomId) {
+    Run(Scenario scenario, List<SimRoom> rooms, long trackedRoomId, long endMs) {
       this.scenario = scenario;
       this.rooms = rooms;
       this.trackedRoomId = trackedRoomId;
@@ -244,7 +253,7 @@ public final class CaptureSimulation {
       this.scheduler = new PollScheduler(scenario.settings(), new SplittableRandom(scenario.seed() + 1));
       this.measureFrom = scenario.warmupMs();
       this.measureTo = scenario.warmupMs() + scenario.measureMs();
-      this.end = measureTo + scenario.maxIntervalMs() + 5_000;
+      this.end = endMs > 0 ? endMs : measureTo + scenario.maxIntervalMs() + 5_000;
       for (SimRoom room : rooms) {
         room.measureFrom = measureFrom;
         room.measureTo = measureTo;
@@ -253,7 +262,7 @@ public final class CaptureSimulation {
 
     void execute() {
       List<SimRoom> order = new ArrayList<>(rooms);
-      Collections.shuffle(order, new java.util.Random(scenario.seed()));
+      Collections.shuffle(order, new Random(scenario.seed()));
       for (SimRoom room : order) {
         scheduler.addRoom(room.id, EPOCH_OFFSET_MS);
       }
@@ -266,6 +275,15 @@ public final class CaptureSimulation {
         if (decision instanceof Decision.PollNow poll) {
           countRequest(now);
           answers.add(new long[] {now + LATENCY_MS, poll.roomId()});
+          SimRoom polled = byId[(int) poll.roomId()];
+          if (now >= measureFrom && now < measureTo && polled.lastPollAt >= measureFrom) {
+            long gap = now - polled.lastPollAt;
+            maxPollGapMs = Math.max(maxPollGapMs, gap);
+            if (gap > scenario.maxIntervalMs()) {
+              pollsOverMaxInterval++;
+            }
+          }
+          polled.lastPollAt = now;
           if (poll.roomId() == trackedRoomId) {
             trackedPolls.add(now);
           }
@@ -292,12 +310,7 @@ public final class CaptureSimulation {
         while (!answers.isEmpty() && answers.peek()[0] == now) {
           long[] answer = answers.poll();
           SimRoom room = byId[(int) answer[1]];
-          PollObservation seen = room.poll(now);
-          scheduler.onSuccess(room.id, EPOCH_OFFSET_MS + now, seen);
-          if (room.track && System.getenv("SIM_TRACE") != null && now > 140_000 && now < 175_000) {
-            RoomSchedule v = scheduler.room(room.id, EPOCH_OFFSET_MS + now).get();
-            System.out.printf(Locale.ROOT, "t=%.3f %s est=%.2f iv=%d%n", now / 1000.0, seen, v.estimatedRatePerSecond(), v.intervalMs());
-          }
+          scheduler.onSuccess(room.id, EPOCH_OFFSET_MS + now, room.poll(now));
         }
       }
       for (SimRoom room : rooms) {
@@ -326,6 +339,7 @@ public final class CaptureSimulation {
     final double[] last = new double[WINDOW];
     long total;
     long totalAtLastPoll;
+    long lastPollAt = Long.MIN_VALUE;
     boolean polledBefore;
     double clock;
     int segment;
@@ -434,26 +448,30 @@ public final class CaptureSimulation {
 
   static String row(Result r) {
     Scenario s = r.scenario();
-    return String.format(Locale.ROOT, "%-3s %-9s %6d %6.0f %5.0f %9.1f%% %8.1f%% %10.1f%% %8.1f %6d",
+    return String.format(Locale.ROOT, "%-3s %-9s %6d %6.0f %5.0f %9.1f%% %8.1f%% %10.1f%% %8.1f %6d %8.1f %6d",
         s.name(), s.strategy(), s.rooms(), s.totalRate(), s.budget(), 100 * r.capture(), 100 * r.oracleCapture(),
-        100 * r.busiestRoomCapture(), r.pollsPerSecond(), r.maxRequestsInOneSecond());
+        100 * r.busiestRoomCapture(), r.pollsPerSecond(), r.maxRequestsInOneSecond(), r.maxPollGapMs() / 1000.0,
+        r.pollsOverMaxInterval());
   }
 
   static String header() {
-    return "scn strategy   rooms  msg/s  budg   capture   oracle   busiest   polls/s maxIn1s";
+    return "scn strategy   rooms  msg/s  budg   capture   oracle   busiest   polls/s maxIn1s  maxGap  >maxIv";
   }
+
+  /** Jumps at assorted phases of the silent room's floor interval. */
+  static final long[] GO_LIVE_JUMPS_MS = {100_000, 113_300, 131_700, 147_900, 162_100};
 
   public static void main(String[] args) {
     System.out.println(header());
     for (Scenario s : List.of(s1("fixed"), s1("adaptive"), s2("fixed"), s2("adaptive"))) {
       System.out.println(row(run(s)));
     }
-    System.out.println("go-live: S1 background + one silent room at 50 msg/s for 60 s");
-    for (long jump : new long[] {120_000, 133_300, 151_700, 167_900, 182_100}) {
-      GoLive g = goLive(s1("adaptive"), jump, 60_000, 50);
-      System.out.printf(Locale.ROOT, "  jump at %6.1f s: first poll after %5.1f s, >=90%% captured from %5.2f s, "
-          + "interval >= 10 s %5.1f s after it went quiet%n", g.jumpAtS(), g.detectedAfterS(), g.capturingAfterS(),
-          g.releasedAfterS());
+    System.out.println("go-live: S1 background + one silent room at 50 msg/s for 90 s, then silent again");
+    System.out.println("  jump at   first poll   >=90% captured from (after that poll)   interval >= 10 s after quiet");
+    for (long jump : GO_LIVE_JUMPS_MS) {
+      GoLive g = goLive(s1("adaptive"), jump, 90_000, 50);
+      System.out.printf(Locale.ROOT, "  %6.1f s   %6.1f s    %6.2f s (%5.2f s)                    %5.1f s%n", g.jumpAtS(),
+          g.detectedAfterS(), g.capturingAfterS(), g.followedAfterDetectionS(), g.releasedAfterS());
     }
   }
 }

@@ -1,0 +1,58 @@
+package io.danmakurelay.poll;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.danmakurelay.poll.CaptureSimulation.GoLive;
+import io.danmakurelay.poll.CaptureSimulation.Result;
+import java.util.Locale;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The capture goal in virtual time; prints the table that {@link CaptureSimulation#main} prints. */
+class CaptureSimulationTest {
+
+  @Test
+  @DisplayName("S1 (1,000 Zipf rooms, 300 msg/s, 50 req/s): adaptive captures >= 95% without ever exceeding the budget")
+  void s1() {
+    Result fixed = CaptureSimulation.run(CaptureSimulation.s1("fixed"));
+    Result adaptive = CaptureSimulation.run(CaptureSimulation.s1("adaptive"));
+    System.out.println(CaptureSimulation.header());
+    System.out.println(CaptureSimulation.row(fixed));
+    System.out.println(CaptureSimulation.row(adaptive));
+
+    assertThat(adaptive.capture()).isGreaterThanOrEqualTo(0.95);
+    assertThat(adaptive.maxRequestsInOneSecond()).isLessThanOrEqualTo(50);
+    assertThat(adaptive.pollsPerSecond()).as("the budget is used").isGreaterThan(47);
+    assertThat(adaptive.pollsOverMaxInterval()).as("no room waited past maxIntervalMs").isZero();
+    assertThat(fixed.capture()).as("fixed round-robin, for reference").isBetween(0.30, 0.45);
+    assertThat(fixed.maxRequestsInOneSecond()).isLessThanOrEqualTo(50);
+  }
+
+  @Test
+  @DisplayName("S2 (1,000 rooms, 1,000 msg/s, 100 req/s): adaptive comes within 5% of the oracle, fixed far behind")
+  void s2() {
+    Result fixed = CaptureSimulation.run(CaptureSimulation.s2("fixed"));
+    Result adaptive = CaptureSimulation.run(CaptureSimulation.s2("adaptive"));
+    System.out.println(CaptureSimulation.header());
+    System.out.println(CaptureSimulation.row(fixed));
+    System.out.println(CaptureSimulation.row(adaptive));
+
+    assertThat(adaptive.capture()).isGreaterThanOrEqualTo(0.95 * adaptive.oracleCapture());
+    assertThat(adaptive.capture()).isGreaterThan(2 * fixed.capture());
+    assertThat(adaptive.maxRequestsInOneSecond()).isLessThanOrEqualTo(100);
+    assertThat(fixed.maxRequestsInOneSecond()).isLessThanOrEqualTo(100);
+  }
+
+  @Test
+  @DisplayName("A silent room going to 50 msg/s is captured at >= 90% within seconds of the poll that sees it, and released when quiet")
+  void goLive() {
+    for (long jump : new long[] {CaptureSimulation.GO_LIVE_JUMPS_MS[0], CaptureSimulation.GO_LIVE_JUMPS_MS[1]}) {
+      GoLive g = CaptureSimulation.goLive(CaptureSimulation.s1("adaptive"), jump, 90_000, 50);
+      System.out.printf(Locale.ROOT, "go-live at %.1f s: first poll after %.1f s, >=90%% from %.2f s, released %.1f s%n",
+          g.jumpAtS(), g.detectedAfterS(), g.capturingAfterS(), g.releasedAfterS());
+      assertThat(g.detectedAfterS()).as("seen within the floor interval").isLessThanOrEqualTo(60);
+      assertThat(g.followedAfterDetectionS()).as("followed after it was seen").isLessThanOrEqualTo(5);
+      assertThat(g.releasedAfterS()).as("share released after it went quiet").isLessThanOrEqualTo(20);
+    }
+  }
+}
