@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the relay as a user would: the jar with --demo (embedded Kafka + simulator), then checks /health,
+# reads danmaku records back from Kafka with a real consumer, checks /metrics with promtool and a real
+# Prometheus (scripts/prometheus-smoke.sh), and stops the relay with SIGTERM. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jar=target/danmaku-relay.jar
+[ -f "$jar" ] || mvn -B -q -DskipTests package
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+java -jar "$jar" run --demo --set http.port="$port" --set kafka.embeddedPort=0 \
+  --set kafka.dataDir="$work/kafka" >"$work/relay.log" 2>&1 &
+relay=$!
+cleanup() { kill "$relay" 2>/dev/null || true; wait "$relay" 2>/dev/null || true; }
+trap cleanup EXIT
+fail() { echo "smoke-demo: FAIL: $*" >&2; tail -n 30 "$work/relay.log" >&2; exit 1; }
+
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  kill -0 "$relay" 2>/dev/null || fail "the relay exited"
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:$port/health" | grep -q '"status":"UP"' || fail "/health is not UP"
+bootstrap=$(curl -fsS "http://127.0.0.1:$port/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["kafka"]["bootstrap_servers"])')
+echo "smoke-demo: relay UP on port $port, Kafka at $bootstrap"
+
+java -cp "$jar" scripts/ReadTopic.java "$bootstrap" danmaku 8 >"$work/records.txt" 2>"$work/read.log" \
+  || fail "no records in topic danmaku ($(cat "$work/read.log" | tail -n 1))"
+head -n 1 "$work/records.txt" | grep -q '"room_id":' || fail "records do not look like danmaku"
+grep -q 'source=ajax-msg schema=1' "$work/records.txt" || fail "records lack the source/schema headers"
+echo "smoke-demo: read $(wc -l <"$work/records.txt") danmaku records back from Kafka"
+curl -fsS "http://127.0.0.1:$port/" | grep -q '<title>' || fail "the dashboard does not load"
+
+scripts/prometheus-smoke.sh "http://127.0.0.1:$port"
+
+kill -TERM "$relay"
+for _ in $(seq 1 60); do kill -0 "$relay" 2>/dev/null || break; sleep 1; done
+kill -0 "$relay" 2>/dev/null && fail "the relay did not stop within 60 s of SIGTERM"
+grep -q "relay stopped" "$work/relay.log" || fail "the relay did not shut down cleanly"
+trap - EXIT
+echo "smoke-demo: OK"
