@@ -17,7 +17,10 @@ import io.danmakurelay.upstream.PollResult;
 import io.danmakurelay.upstream.RoomInitResult;
 import io.danmakurelay.upstream.UpstreamClient;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
@@ -92,8 +95,12 @@ public final class PollerVerticle extends VerticleBase {
     boolean invalid;
     String problem;
     int resolveFailures;
-    long gaps;
+    /** Read by the per-room meters at scrape time, so atomic. */
+    final AtomicLong gaps = new AtomicLong();
     long duplicates;
+    final List<Meter> meters = new ArrayList<>();
+    /** The scheduler's interval for this room, mirrored for its gauge (per-room metrics only). */
+    AtomicLong intervalMs;
 
     FollowedRoom(long requestedId) {
       this.requestedId = requestedId;
@@ -188,17 +195,28 @@ public final class PollerVerticle extends VerticleBase {
     }
     for (FollowedRoom room : rooms.values()) {
       counts.merge(stateOf(room, now), 1L, Long::sum);
-    }
-    counts.forEach((state, count) -> roomsByState.get(state).set(count));
-    if (config.metrics().perRoom()) {
-      for (FollowedRoom room : rooms.values()) {
-        if (room.realId > 0) {
-          String tag = Long.toString(room.realId);
-          registry.gauge("danmaku.room.messages.published", List.of(io.micrometer.core.instrument.Tag.of("room", tag)),
-              committed.computeIfAbsent(room.realId, k -> new AtomicLong()), AtomicLong::get);
-        }
+      if (room.intervalMs != null) {
+        scheduler.room(room.realId, now).ifPresent(schedule -> room.intervalMs.set(schedule.intervalMs()));
       }
     }
+    counts.forEach((state, count) -> roomsByState.get(state).set(count));
+  }
+
+  /**
+   * Only with {@code metrics.perRoom}: a {@code room} label takes one value per followed room, which a
+   * Prometheus with thousands of rooms would pay for in series.
+   */
+  private void registerRoomMeters(FollowedRoom room) {
+    Tags tags = Tags.of("room", Long.toString(room.realId));
+    AtomicLong published = committed.computeIfAbsent(room.realId, id -> new AtomicLong());
+    room.meters.add(FunctionCounter.builder("danmaku.room.messages.published", published, AtomicLong::get)
+        .tags(tags).description("Danmaku of one room committed to Kafka").register(registry));
+    room.meters.add(FunctionCounter.builder("danmaku.room.gaps", room.gaps, AtomicLong::get)
+        .tags(tags).description("Gaps seen in one room").register(registry));
+    AtomicLong intervalMs = new AtomicLong();
+    room.intervalMs = intervalMs;
+    room.meters.add(Gauge.builder("danmaku.room.poll.interval.seconds", intervalMs, v -> v.get() / 1000.0)
+        .tags(tags).description("One room's current poll interval").register(registry));
   }
 
   // ---- rooms ----
@@ -277,6 +295,9 @@ public final class PollerVerticle extends VerticleBase {
     room.problem = null;
     dedupers.computeIfAbsent(room.realId, RoomDeduper::new);
     scheduler.addRoom(room.realId, System.currentTimeMillis());
+    if (config.metrics().perRoom()) {
+      registerRoomMeters(room);
+    }
     if (room.requestedId != room.realId) {
       log.info("room {} resolved to real id {}", room.requestedId, room.realId);
     }
@@ -319,6 +340,7 @@ public final class PollerVerticle extends VerticleBase {
     if (room.realId > 0) {
       scheduler.removeRoom(room.realId);
     }
+    room.meters.forEach(registry::remove);
     sink.submit(new PublishBatch(room.requestedId,
         List.of(DanmakuRecords.followedRoom(config.kafka().stateTopic(), room.requestedId, null)), new long[0]));
     log.info("room {} removed", id);
@@ -342,7 +364,7 @@ public final class PollerVerticle extends VerticleBase {
         .put("short_id", room.shortId)
         .put("state", stateOf(room, now).label())
         .put("messages_published", room.realId > 0 ? committed.getOrDefault(room.realId, new AtomicLong()).get() : 0)
-        .put("gaps", room.gaps)
+        .put("gaps", room.gaps.get())
         .put("duplicates_dropped", room.duplicates);
     RoomSchedule schedule = room.realId > 0 ? scheduler.room(room.realId, now).orElse(null) : null;
     if (schedule != null) {
@@ -478,7 +500,7 @@ public final class PollerVerticle extends VerticleBase {
       log.debug("room {}: gap (a full window shared nothing with the previous poll)", roomId);
     }
     if (room != null) {
-      room.gaps += fresh.gap() ? 1 : 0;
+      room.gaps.addAndGet(fresh.gap() ? 1 : 0);
       room.duplicates += fresh.duplicates();
       if (room.problem != null) {
         log.info("room {} polls again", roomId);

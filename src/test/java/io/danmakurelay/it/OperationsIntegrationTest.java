@@ -65,11 +65,20 @@ class OperationsIntegrationTest {
       h.relay.close();
       h.relay = null;
       // Restarted on the same broker without the token: the added rooms are back, the removed one is not.
-      h.startRelay(h.flags(dir.resolve("kafka"), "ajax-msg", "rooms=1000001", "poll.strategy=fixed"));
+      h.startRelay(h.flags(dir.resolve("kafka"), "ajax-msg", "rooms=1000001", "poll.strategy=fixed",
+          "metrics.perRoom=true"));
       await("added rooms restored", Duration.ofSeconds(20),
           () -> roomIds(h.get("/api/rooms")).containsAll(List.of(1000001L, 1000002L, 1000004L)));
       assertThat(roomIds(h.get("/api/rooms"))).doesNotContain(1000005L);
       assertThat(h.send("POST", "/api/rooms", "{\"room\":1000006}", null).statusCode()).isEqualTo(201);
+
+      // With metrics.perRoom the per-room meters carry a room label, and a removed room's series go away.
+      await("per-room series", Duration.ofSeconds(20), () -> h.get("/metrics").body()
+          .contains("danmaku_room_messages_published_total{room=\"1000006\"}"));
+      assertThat(h.get("/metrics").body()).contains("danmaku_room_poll_interval_seconds{room=\"1000001\"}",
+          "danmaku_room_gaps_total{room=\"1000002\"}");
+      assertThat(h.send("DELETE", "/api/rooms/1000006", null, null).statusCode()).isEqualTo(200);
+      assertThat(h.get("/metrics").body()).doesNotContain("room=\"1000006\"");
     }
   }
 
