@@ -97,6 +97,28 @@ final class RelayHarness implements AutoCloseable {
     return sum;
   }
 
+  /** The /api/rooms entry whose real id (or, unresolved, requested id) is {@code roomId}; null when absent. */
+  JsonObject roomEntry(long roomId) throws Exception {
+    for (Object o : new JsonObject(get("/api/rooms").body()).getJsonArray("rooms")) {
+      JsonObject entry = (JsonObject) o;
+      Long real = entry.getLong("room_id");
+      if ((real != null && real == roomId) || entry.getLong("requested_id", -1L) == roomId) {
+        return entry;
+      }
+    }
+    return null;
+  }
+
+  /** Poll requests the simulator has served for one real room. */
+  long simRequests(long realRoomId) {
+    for (Object o : sim.stats().getJsonArray("rooms")) {
+      if (((JsonObject) o).getLong("room_id") == realRoomId) {
+        return ((JsonObject) o).getLong("requests");
+      }
+    }
+    throw new AssertionError("the simulator has no room " + realRoomId);
+  }
+
   /** Reads the topic (read_committed) until {@code expected} records arrived, then a little longer for extras. */
   static List<ConsumerRecord<String, byte[]>> consume(String bootstrap, String topic, long expected) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
