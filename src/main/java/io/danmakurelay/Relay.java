@@ -91,6 +91,10 @@ public final class Relay implements AutoCloseable {
             }
           });
       sink.start();
+      // Kafka answered a moment ago (topics, state): let the producer finish its set-up so /health starts UP.
+      if (!sink.awaitReady(KAFKA_TIMEOUT)) {
+        log.warn("the Kafka producer is not ready yet; messages will wait in the buffer until it is");
+      }
       poller.set(new PollerVerticle(config, sink, state, registry));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);

@@ -132,6 +132,15 @@ public final class KafkaSink implements AutoCloseable {
     queue.add(batch);
   }
 
+  /** Waits until the transactional producer is initialised (start-up), at most {@code timeout}. */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!ready && !fatal && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    return ready;
+  }
+
   /** Whether {@code messages} more fit in the buffer. */
   public boolean hasRoomFor(int messages) {
     return bufferedMessages.get() + messages <= capacity;
