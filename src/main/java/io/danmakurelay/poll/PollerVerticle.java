@@ -303,12 +303,19 @@ public final class PollerVerticle extends VerticleBase {
     }
   }
 
-  private void handleAdd(Message<JsonObject> message) {
-    long id;
+  /** The room id of a room API request, or -1 after answering 400. */
+  private static long roomIdOf(Message<JsonObject> message) {
     try {
-      id = ConfigLoader.parseRoomId(message.body().getValue("room"));
+      return ConfigLoader.parseRoomId(message.body().getValue("room"));
     } catch (IllegalArgumentException e) {
       message.fail(400, e.getMessage());
+      return -1;
+    }
+  }
+
+  private void handleAdd(Message<JsonObject> message) {
+    long id = roomIdOf(message);
+    if (id < 0) {
       return;
     }
     boolean known = findRoom(id) != null;
@@ -323,11 +330,8 @@ public final class PollerVerticle extends VerticleBase {
   }
 
   private void handleRemove(Message<JsonObject> message) {
-    long id;
-    try {
-      id = ConfigLoader.parseRoomId(message.body().getValue("room"));
-    } catch (IllegalArgumentException e) {
-      message.fail(400, e.getMessage());
+    long id = roomIdOf(message);
+    if (id < 0) {
       return;
     }
     FollowedRoom room = findRoom(id);

@@ -1,5 +1,6 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.testsupport.WsProbe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -55,7 +56,7 @@ class FanoutTest {
   }
 
   private WsProbe connect(String uri) {
-    WsProbe probe = WsProbe.connect(client, server.port(), uri);
+    WsProbe probe = WsProbe.open(client, server.port(), uri);
     probes.add(probe);
     return probe;
   }
@@ -235,11 +236,11 @@ class FanoutTest {
     assertThat(fragmented.awaitClose()).isEqualTo((short) 1009);
 
     WebSocketClient bigFrames = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1024 * 1024));
-    WsProbe single = WsProbe.connect(bigFrames, server.port(), "/ws");
+    WsProbe single = WsProbe.open(bigFrames, server.port(), "/ws");
     single.sendFrame(WebSocketFrame.textFrame(big, true));
     assertThat(single.awaitClose()).isEqualTo((short) 1009);
 
-    WsProbe huge = WsProbe.connect(bigFrames, server.port(), "/ws");
+    WsProbe huge = WsProbe.open(bigFrames, server.port(), "/ws");
     huge.ws.writeFrame(WebSocketFrame.textFrame("x".repeat(300 * 1024), true));
     // Past the server's own frame bound Netty stops reading mid-frame, so the close frame may be lost to
     // the TCP reset: the connection still ends, and is counted as oversized.
@@ -307,7 +308,7 @@ class FanoutTest {
     FanoutLimits small = new FanoutLimits(64 * 1024, 50, 100, 1000, 100, 256 * 1024, 500);
     server = FanoutServer.start(vertx, OPEN, small, new HttpServerOptions().setSendBufferSize(16 * 1024), r -> { });
     WebSocketClient smallBuffers = vertx.createWebSocketClient(new WebSocketClientOptions().setReceiveBufferSize(16 * 1024));
-    WsProbe slow = WsProbe.connect(smallBuffers, server.port(), "/ws");
+    WsProbe slow = WsProbe.open(smallBuffers, server.port(), "/ws");
     probes.add(slow);
     WsProbe fast = connect();
     slow.subscribe(ROOM);

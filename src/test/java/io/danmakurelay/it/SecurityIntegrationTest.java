@@ -1,5 +1,6 @@
 package io.danmakurelay.it;
 
+import io.danmakurelay.testsupport.WsProbe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -105,9 +106,9 @@ class SecurityIntegrationTest {
     }
     assertThat(new JsonObject(h.get("/api/rooms").body()).getJsonArray("rooms")).hasSize(1);
 
-    WsClient ws = WsClient.await(dashboard());
+    WsProbe ws = WsProbe.await(dashboard());
     for (String rooms : List.of("[\"1; rm -rf /\"]", "[99999999999999999999999]", "[1e30]", "[0]")) {
-      ws.send("{\"op\":\"subscribe\",\"rooms\":" + rooms + "}");
+      ws.sendText("{\"op\":\"subscribe\",\"rooms\":" + rooms + "}");
       assertThat(ws.next().getString("op")).as("subscribe %s", rooms).isEqualTo("error");
     }
     ws.close();
@@ -122,7 +123,7 @@ class SecurityIntegrationTest {
     assertThat(h.send("POST", "/api/rooms", "{\"room\":1000002}", "Bearer " + ADMIN_TOKEN).statusCode())
         .isEqualTo(401);
     assertThat(h.send("POST", "/api/rooms", "{room:" + ADMIN_TOKEN, ADMIN_TOKEN).statusCode()).isEqualTo(400);
-    WsClient.await(dashboard()).close();
+    WsProbe.await(dashboard()).close();
     assertThat(upgradeStatus("/ws?token=" + WS_TOKEN + "x", null)).isEqualTo(401);
 
     List<String> lines = logs.list.stream()
@@ -179,8 +180,8 @@ class SecurityIntegrationTest {
   }
 
   /** A /ws client as the allowed dashboard page opens it. */
-  private static Future<WsClient> dashboard() {
-    return WsClient.connect(client, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.relay.httpPort())
+  private static Future<WsProbe> dashboard() {
+    return WsProbe.connect(client, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.relay.httpPort())
         .setURI("/ws?token=" + WS_TOKEN).addHeader("Origin", ORIGIN));
   }
 
@@ -208,6 +209,6 @@ class SecurityIntegrationTest {
         .compose(ws -> ws.close().map(101))
         .recover(e -> e instanceof UpgradeRejectedException rejected
             ? Future.succeededFuture(rejected.getStatus()) : Future.failedFuture(e));
-    return WsClient.await(status);
+    return WsProbe.await(status);
   }
 }

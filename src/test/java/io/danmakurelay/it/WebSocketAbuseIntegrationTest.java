@@ -1,5 +1,6 @@
 package io.danmakurelay.it;
 
+import io.danmakurelay.testsupport.WsProbe;
 import static io.danmakurelay.it.RelayHarness.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,14 +60,14 @@ class WebSocketAbuseIntegrationTest {
     }
   }
 
-  private static WsClient connect() {
-    return WsClient.await(WsClient.connect(client, h.relay.httpPort(), "/ws"));
+  private static WsProbe connect() {
+    return WsProbe.await(WsProbe.connect(client, h.relay.httpPort(), "/ws"));
   }
 
   /** The relay still serves a new client after the abuse. */
   private static void assertStillServing() {
-    WsClient fresh = connect();
-    fresh.send("{\"op\":\"ping\"}");
+    WsProbe fresh = connect();
+    fresh.sendText("{\"op\":\"ping\"}");
     assertThat(fresh.next().getString("op")).isEqualTo("pong");
     fresh.close();
   }
@@ -76,7 +77,7 @@ class WebSocketAbuseIntegrationTest {
       + "with 1008; every reply was an error and the relay serves the next client")
   void malformedFlood() throws Exception {
     double badBefore = h.metric("danmaku_ws_bad_frames_total", "");
-    WsClient abuser = connect();
+    WsProbe abuser = connect();
     List<Future<Void>> writes = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
       writes.add(abuser.ws.writeTextMessage(i % 2 == 0 ? "{not json" : "{\"op\":\"dance\"}"));
@@ -100,17 +101,17 @@ class WebSocketAbuseIntegrationTest {
   @DisplayName("a 70 KiB message (one frame or fragmented) and a 1 MiB frame close the connection with 1009")
   void oversizedFrames() {
     String big = "{\"op\":\"ping\",\"pad\":\"" + "x".repeat(70 * 1024) + "\"}";
-    WsClient single = connect();
-    single.send(big);
+    WsProbe single = connect();
+    single.sendText(big);
     assertThat(single.awaitClose()).isEqualTo((short) 1009);
 
-    WsClient fragmented = connect();
-    WsClient.await(fragmented.ws.writeFrame(WebSocketFrame.textFrame(big.substring(0, 40_000), false)));
-    WsClient.await(fragmented.ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(big.substring(40_000)), true)));
+    WsProbe fragmented = connect();
+    WsProbe.await(fragmented.ws.writeFrame(WebSocketFrame.textFrame(big.substring(0, 40_000), false)));
+    WsProbe.await(fragmented.ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(big.substring(40_000)), true)));
     assertThat(fragmented.awaitClose()).isEqualTo((short) 1009);
 
-    WsClient huge = connect();
-    huge.send("{\"op\":\"ping\",\"pad\":\"" + "y".repeat(1024 * 1024) + "\"}");
+    WsProbe huge = connect();
+    huge.sendText("{\"op\":\"ping\",\"pad\":\"" + "y".repeat(1024 * 1024) + "\"}");
     assertThat(huge.awaitClose()).isEqualTo((short) 1009);
     assertStillServing();
   }
@@ -119,7 +120,7 @@ class WebSocketAbuseIntegrationTest {
   @DisplayName("10,000 room subscriptions on one connection are refused beyond the per-connection limit with error "
       + "frames, in one frame or in many, and the connection keeps working")
   void tooManyRooms() throws Exception {
-    WsClient greedy = connect();
+    WsProbe greedy = connect();
     JsonObject oneFrame = greedy.subscribe(LongStream.rangeClosed(1, 10_000).boxed().toList());
     assertThat(oneFrame.getString("op")).isEqualTo("error");
     assertThat(oneFrame.getString("error")).contains("too many rooms");
@@ -133,7 +134,7 @@ class WebSocketAbuseIntegrationTest {
       assertThat(reply.getString("op")).as("batch %d", batch).isEqualTo("error");
       assertThat(reply.getString("error")).contains("too many rooms");
     }
-    greedy.send("{\"op\":\"ping\"}");
+    greedy.sendText("{\"op\":\"ping\"}");
     assertThat(greedy.next().getString("op")).isEqualTo("pong");
     greedy.close();
   }
@@ -145,17 +146,17 @@ class WebSocketAbuseIntegrationTest {
     double slowBefore = h.metric("danmaku_ws_disconnects_total", "reason=\"slow\"");
     long heapBefore = usedHeapAfterGc();
     long room = 3_000_001;
-    WsClient reader = connect();
+    WsProbe reader = connect();
     assertThat(reader.subscribe(List.of(room)).getString("op")).isEqualTo("subscribed");
     WebSocketClient smallBuffers = clientVertx.createWebSocketClient(new WebSocketClientOptions()
         .setReceiveBufferSize(8 * 1024).setMaxConnections(1000));
-    List<WsClient> stalled = new ArrayList<>();
+    List<WsProbe> stalled = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
-      WsClient c = WsClient.await(WsClient.connect(smallBuffers, h.relay.httpPort(), "/ws"));
-      c.send("{\"op\":\"subscribe\",\"rooms\":[" + room + "]}");
+      WsProbe c = WsProbe.await(WsProbe.connect(smallBuffers, h.relay.httpPort(), "/ws"));
+      c.sendText("{\"op\":\"subscribe\",\"rooms\":[" + room + "]}");
       stalled.add(c);
     }
-    for (WsClient c : stalled) {
+    for (WsProbe c : stalled) {
       assertThat(c.next().getString("op")).isEqualTo("subscribed");
       // Whatever it reads when closed at the end is dropped: the heap measured is the relay's, not the test's.
       c.ws.textMessageHandler(ignored -> { });
@@ -187,7 +188,7 @@ class WebSocketAbuseIntegrationTest {
     // most ~500 MiB; buffering without bound would hold 500 x everything published (about 2 GB here).
     // Measured: about +100 MiB.
     assertThat(heapAtCutOff - heapBefore).as("heap growth at the cut-off, bytes").isLessThan(512L * 1024 * 1024);
-    for (WsClient c : stalled) {
+    for (WsProbe c : stalled) {
       c.close();
     }
     reader.close();

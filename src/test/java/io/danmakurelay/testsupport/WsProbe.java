@@ -1,4 +1,4 @@
-package io.danmakurelay.fanout;
+package io.danmakurelay.testsupport;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -14,13 +14,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A real Vert.x WebSocket client for tests: sends frames, and lets the test thread await what arrives. */
-final class WsProbe {
-  static final long WAIT_SECONDS = 10;
+/**
+ * A real Vert.x WebSocket client for tests (fan-out unit tests and whole-relay integration tests): sends
+ * frames, and lets the test thread await what arrives and how the connection closed.
+ */
+public final class WsProbe {
+  public static final long WAIT_SECONDS = 10;
 
-  final WebSocket ws;
-  private final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
-  final CompletableFuture<Short> closed = new CompletableFuture<>();
+  public final WebSocket ws;
+  public final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
+  public final CompletableFuture<Short> closed = new CompletableFuture<>();
 
   private WsProbe(WebSocket ws) {
     this.ws = ws;
@@ -28,37 +31,45 @@ final class WsProbe {
     ws.closeHandler(ignored -> closed.complete(ws.closeStatusCode()));
   }
 
-  static WsProbe connect(WebSocketClient client, int port, String uri) {
-    return new WsProbe(await(client.connect(new WebSocketConnectOptions()
-        .setHost("127.0.0.1").setPort(port).setURI(uri))));
+  /** Connects and waits for the handshake. */
+  public static WsProbe open(WebSocketClient client, int port, String uri) {
+    return await(connect(client, port, uri));
   }
 
-  static <T> T await(Future<T> future) {
+  public static Future<WsProbe> connect(WebSocketClient client, int port, String uri) {
+    return connect(client, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri));
+  }
+
+  public static Future<WsProbe> connect(WebSocketClient client, WebSocketConnectOptions options) {
+    return client.connect(options).map(WsProbe::new);
+  }
+
+  public static <T> T await(Future<T> future) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+      return future.toCompletionStage().toCompletableFuture().get(WAIT_SECONDS * 3, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new AssertionError("operation did not complete: " + e, e);
     }
   }
 
-  void send(JsonObject frame) {
+  public void send(JsonObject frame) {
     await(ws.writeTextMessage(frame.encode()));
   }
 
-  void sendText(String text) {
+  public void sendText(String text) {
     await(ws.writeTextMessage(text));
   }
 
-  void sendFrame(WebSocketFrame frame) {
+  public void sendFrame(WebSocketFrame frame) {
     await(ws.writeFrame(frame));
   }
 
-  void sendBinary(Buffer bytes) {
+  public void sendBinary(Buffer bytes) {
     await(ws.writeBinaryMessage(bytes));
   }
 
   /** The next frame, failing the test when none comes in time. */
-  JsonObject next() {
+  public JsonObject next() {
     try {
       JsonObject frame = received.poll(WAIT_SECONDS, TimeUnit.SECONDS);
       if (frame == null) {
@@ -71,7 +82,7 @@ final class WsProbe {
     }
   }
 
-  List<JsonObject> next(int count) {
+  public List<JsonObject> next(int count) {
     List<JsonObject> frames = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       frames.add(next());
@@ -80,7 +91,7 @@ final class WsProbe {
   }
 
   /** Sends a ping and returns every frame that came before the pong: what is still queued up. */
-  List<JsonObject> drainUntilPong() {
+  public List<JsonObject> drainUntilPong() {
     send(new JsonObject().put("op", "ping"));
     List<JsonObject> before = new ArrayList<>();
     while (true) {
@@ -92,12 +103,16 @@ final class WsProbe {
     }
   }
 
-  JsonObject subscribe(Object... rooms) {
+  public JsonObject subscribe(List<Long> rooms) {
+    return subscribe(rooms.toArray());
+  }
+
+  public JsonObject subscribe(Object... rooms) {
     send(new JsonObject().put("op", "subscribe").put("rooms", new io.vertx.core.json.JsonArray(List.of(rooms))));
     return next();
   }
 
-  short awaitClose() {
+  public short awaitClose() {
     try {
       Short code = closed.get(WAIT_SECONDS, TimeUnit.SECONDS);
       return code == null ? -1 : code;
@@ -107,7 +122,7 @@ final class WsProbe {
   }
 
   /** Closes from the client side; a connection the server already dropped is fine. */
-  void close() {
+  public void close() {
     ws.resume();
     if (!ws.isClosed()) {
       try {
