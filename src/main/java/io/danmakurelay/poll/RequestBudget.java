@@ -45,7 +45,9 @@ final class RequestBudget {
   /** The earliest instant (>= nowMs) at which {@link #tryAcquire} can succeed. */
   long nextAvailableAt(long nowMs) {
     forgetFutureIfClockWentBack(nowMs);
-    long bySpacing = (long) Math.ceil(nextAllowedAt);
+    // Time is whole milliseconds: a token due within this millisecond is available now. Rounding up instead
+    // would allow at most one request per millisecond, capping any budget above 1,000/s at about that.
+    long bySpacing = (long) Math.floor(nextAllowedAt);
     long byWindow = recentGrants.size() < perWindow ? Long.MIN_VALUE : recentGrants.peekFirst() + WINDOW_MS;
     return Math.max(nowMs, Math.max(bySpacing, byWindow));
   }

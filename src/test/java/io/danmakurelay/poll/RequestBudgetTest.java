@@ -26,9 +26,23 @@ class RequestBudgetTest {
   }
 
   @Test
+  @DisplayName("A budget above 1,000 requests/s is usable on a millisecond clock: several grants in one millisecond")
+  void budgetsAboveOnePerMillisecond() {
+    RequestBudget budget = new RequestBudget(1500);
+    int granted = 0;
+    for (long now = T0; now < T0 + 1000; now++) {
+      while (budget.tryAcquire(now, 1500)) {
+        granted++;
+      }
+    }
+    assertThat(granted).isEqualTo(1500);
+    assertThat(budget.tryAcquire(T0 + 999, 1500)).isFalse();
+  }
+
+  @Test
   @DisplayName("No one-second window ever holds more than the rate, for random callers and integer or fractional rates")
   void neverMoreThanTheRateInAnySecond() {
-    double[] rates = {0.3, 1, 2.5, 3, 5, 7.9, 50, 100};
+    double[] rates = {0.3, 1, 2.5, 3, 5, 7.9, 50, 100, 1500, 4000.5};
     for (int seed = 0; seed < 40; seed++) {
       SplittableRandom random = new SplittableRandom(seed);
       double rate = rates[random.nextInt(rates.length)];
