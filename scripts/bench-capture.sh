@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Capture benchmark (issue 6): scenarios S1, S2 and LIVE (rooms going live and offline), poll.strategy fixed and
+# adaptive, each for real: simulator -> relay jar (own process) -> embedded Kafka, compared with the simulator's
+# ground truth. Prints captured/generated, duplicates, requests/s, gaps and delay per run, then a table.
+#   scripts/bench-capture.sh [--quick] [--scenario S1|S2|LIVE]... [--strategy fixed|adaptive]...
+#                            [--warmup SECONDS] [--window SECONDS] [--api ajax-msg|gethistory]
+# Full run (3 scenarios x 2 strategies, 40 s warm-up + 90 s window each): about 15 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -DskipTests package test-compile >&2
+mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
+cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
+exec java -Xmx2g -cp "$cp" io.danmakurelay.bench.CaptureBench target/danmaku-relay.jar "$@"
