@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 final class RequestBudget {
 
   private static final long WINDOW_MS = 1000;
+  private static final double TIMER_SLACK_MS = 2;
 
   private final int perWindow;
   private final ArrayDeque<Long> recentGrants = new ArrayDeque<>();
@@ -33,7 +34,11 @@ final class RequestBudget {
     if (nextAvailableAt(nowMs) > nowMs) {
       return false;
     }
-    nextAllowedAt = Math.max(nextAllowedAt, nowMs) + 1000.0 / ratePerSecond;
+    // A caller a millisecond or two late (a timer fires after its due time, never before) keeps the schedule
+    // instead of pushing every later request back by its lateness: otherwise a budget of 50/s yields ~48/s.
+    // Any longer lateness (idle time) restarts the schedule from now, so there is never a burst.
+    double base = nowMs - nextAllowedAt <= TIMER_SLACK_MS ? nextAllowedAt : nowMs;
+    nextAllowedAt = base + 1000.0 / ratePerSecond;
     if (recentGrants.size() == perWindow) {
       recentGrants.pollFirst();
     }

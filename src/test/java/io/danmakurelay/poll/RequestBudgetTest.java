@@ -26,6 +26,20 @@ class RequestBudgetTest {
   }
 
   @Test
+  @DisplayName("A caller that always comes 1-2 ms late (timers fire late) still gets the whole budget, never more")
+  void lateTimersKeepTheSchedule() {
+    RequestBudget budget = new RequestBudget(50);
+    long now = T0;
+    int granted = 0;
+    while (now < T0 + 10_000) {
+      assertThat(budget.tryAcquire(now, 50)).isTrue();
+      granted++;
+      now = budget.nextAvailableAt(now) + 1 + (granted % 2);
+    }
+    assertThat(granted).isBetween(495, 500);
+  }
+
+  @Test
   @DisplayName("A budget above 1,000 requests/s is usable on a millisecond clock: several grants in one millisecond")
   void budgetsAboveOnePerMillisecond() {
     RequestBudget budget = new RequestBudget(1500);
