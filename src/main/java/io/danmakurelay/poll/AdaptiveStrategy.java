@@ -1,7 +1,5 @@
 package io.danmakurelay.poll;
 
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * {@code poll.strategy=adaptive}: divides the poll budget among rooms in proportion to their estimated
@@ -25,7 +23,7 @@ import java.util.Map;
  * <p>Measured against a model of the simulator (CaptureSimulation in the tests): 1,000 Zipf(1.1) rooms,
  * 300 msg/s, 50 req/s: 96% captured against 97.6% for an oracle knowing the rates, 38% for fixed.
  */
-public final class AdaptiveStrategy implements PollStrategy {
+public final class AdaptiveStrategy extends RateTrackingStrategy {
 
   /** The share of the poll budget the plan spends; the rest absorbs room_init lookups and timing jitter. */
   static final double TARGET_UTILISATION = 1.0;
@@ -42,7 +40,6 @@ public final class AdaptiveStrategy implements PollStrategy {
   private final long initialIntervalMs;
   private final long minIntervalMs;
   private final long floorIntervalMs;
-  private final Map<Long, RateEstimator> rooms = new HashMap<>();
   /** m: the expected new messages per poll that the current budget affords every room not at a bound. */
   private double messagesPerPoll = DEFAULT_MESSAGES_PER_POLL;
 
@@ -57,22 +54,9 @@ public final class AdaptiveStrategy implements PollStrategy {
   }
 
   @Override
-  public void addRoom(long roomId, long nowMs) {
+  protected RateEstimator newEstimator() {
     // Polled at 1/minInterval, a room shows at most 10 per poll; twice that is the most worth believing.
-    rooms.putIfAbsent(roomId, new RateEstimator(2.0 * RateEstimator.WINDOW * 1000.0 / minIntervalMs));
-  }
-
-  @Override
-  public void removeRoom(long roomId) {
-    rooms.remove(roomId);
-  }
-
-  @Override
-  public void observe(long roomId, long nowMs, PollObservation observation) {
-    RateEstimator rate = rooms.get(roomId);
-    if (rate != null) {
-      rate.observe(nowMs, observation);
-    }
+    return new RateEstimator(2.0 * RateEstimator.WINDOW * 1000.0 / minIntervalMs);
   }
 
   /** Solves Σ clamp(λ_i/m, 1/floor, 1/min) = share of the budget for m, by bisection on log m. */
@@ -144,12 +128,6 @@ public final class AdaptiveStrategy implements PollStrategy {
   @Override
   public double earlyPollShare() {
     return EARLY_POLL_SHARE;
-  }
-
-  @Override
-  public double estimatedRatePerSecond(long roomId) {
-    RateEstimator rate = rooms.get(roomId);
-    return rate == null ? 0 : rate.ratePerSecond();
   }
 
   /** The expected new messages per poll the current plan gives rooms between the bounds (for tests/metrics). */

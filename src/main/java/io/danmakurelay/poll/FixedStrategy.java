@@ -1,16 +1,12 @@
 package io.danmakurelay.poll;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * {@code poll.strategy=fixed}: every room every {@code poll.intervalMs}. When the budget cannot cover that,
  * the scheduler's most-overdue-first order turns it into a round-robin. Still measures rates, for display.
  */
-public final class FixedStrategy implements PollStrategy {
+public final class FixedStrategy extends RateTrackingStrategy {
 
   private final long intervalMs;
-  private final Map<Long, RateEstimator> rates = new HashMap<>();
 
   public FixedStrategy(long intervalMs) {
     if (intervalMs <= 0) {
@@ -20,21 +16,8 @@ public final class FixedStrategy implements PollStrategy {
   }
 
   @Override
-  public void addRoom(long roomId, long nowMs) {
-    rates.putIfAbsent(roomId, new RateEstimator(Double.POSITIVE_INFINITY));
-  }
-
-  @Override
-  public void removeRoom(long roomId) {
-    rates.remove(roomId);
-  }
-
-  @Override
-  public void observe(long roomId, long nowMs, PollObservation observation) {
-    RateEstimator rate = rates.get(roomId);
-    if (rate != null) {
-      rate.observe(nowMs, observation);
-    }
+  protected RateEstimator newEstimator() {
+    return new RateEstimator(Double.POSITIVE_INFINITY);
   }
 
   @Override
@@ -45,11 +28,5 @@ public final class FixedStrategy implements PollStrategy {
   @Override
   public long intervalMs(long roomId) {
     return intervalMs;
-  }
-
-  @Override
-  public double estimatedRatePerSecond(long roomId) {
-    RateEstimator rate = rates.get(roomId);
-    return rate == null ? 0 : rate.ratePerSecond();
   }
 }
