@@ -76,9 +76,13 @@ public final class WebVerticle extends VerticleBase {
 
     var consumer = vertx.eventBus().<DanmakuEvent>localConsumer(Addresses.DANMAKU,
         msg -> fanout.publish(msg.body().roomId(), msg.body().value()));
+    // HTTP/1.1 and WebSocket only: no h2c upgrade. Scrapers, browsers and curl speak 1.1 to a plain-text
+    // port, and an h2c upgrade offered by a client (Java's HttpClient does by default) once left a test's
+    // request hanging.
     server = vertx.createHttpServer(Fanout.recommendedServerOptions(new HttpServerOptions()
         .setHost(config.http().host())
-        .setPort(config.http().port()), FanoutLimits.DEFAULTS));
+        .setPort(config.http().port())
+        .setHttp2ClearTextEnabled(false), FanoutLimits.DEFAULTS));
     return consumer.completion()
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> log.info("dashboard, API, /ws and /metrics on http://{}:{}", config.http().host(),

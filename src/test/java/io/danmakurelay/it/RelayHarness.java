@@ -32,7 +32,9 @@ final class RelayHarness implements AutoCloseable {
 
   final Vertx simVertx = Vertx.vertx();
   final Simulator sim;
-  final HttpClient http = HttpClient.newHttpClient();
+  /** HTTP/1.1 like curl and Prometheus, and a timeout so a request that hangs fails the test instead. */
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(10)).build();
   Relay relay;
 
   RelayHarness(SimulatorSettings settings) throws Exception {
@@ -60,12 +62,14 @@ final class RelayHarness implements AutoCloseable {
   }
 
   HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort() + path)).build(),
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort() + path))
+            .timeout(Duration.ofSeconds(15)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort() + path))
+        .timeout(Duration.ofSeconds(15))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
