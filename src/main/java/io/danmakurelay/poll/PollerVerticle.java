@@ -74,8 +74,6 @@ public final class PollerVerticle extends VerticleBase {
   private long pumpTimer = -1;
   private long pumpAtMs = Long.MAX_VALUE;
   private boolean stopping;
-  private boolean pumping;
-  private boolean pumpAgain;
   private boolean bufferFullLogged;
   private long lastFailureLogMs;
 
@@ -134,7 +132,6 @@ public final class PollerVerticle extends VerticleBase {
     maxInFlight = (int) Math.max(4, Math.min(512,
         Math.ceil(config.upstream().requestsPerSecond() * config.upstream().timeoutMs() / 1000.0) + 1));
     upstream = new UpstreamClient(vertx, config.upstream(), maxInFlight);
-    upstream.onConnected(this::pump);
     registerMetrics();
 
     restored.dedupe().forEach((room, snapshot) -> dedupers.put(room, RoomDeduper.restore(room, snapshot)));
@@ -420,32 +417,13 @@ public final class PollerVerticle extends VerticleBase {
 
   // ---- the loop ----
 
-  /**
-   * Starts every request that is due and within the budget, then sleeps until the next one is. Callbacks
-   * that complete at once (a pooled connection) may call back in; they then only ask for another round.
-   */
+  /** Starts every request that is due and within the budget, then sleeps until the next one is. */
   private void pump() {
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    pumping = true;
-    try {
-      do {
-        pumpAgain = false;
-        pumpRound();
-      } while (pumpAgain);
-    } finally {
-      pumping = false;
-    }
-  }
-
-  private void pumpRound() {
     if (stopping) {
       return;
     }
     long now = System.currentTimeMillis();
-    while (inFlight < maxInFlight && !upstream.connecting()) {
+    while (inFlight < maxInFlight) {
       if (!toResolve.isEmpty()) {
         if (scheduler.tryAcquire(now)) {
           resolve(toResolve.poll());

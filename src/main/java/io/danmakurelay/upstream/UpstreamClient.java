@@ -25,8 +25,6 @@ public final class UpstreamClient {
   private final Vertx vertx;
   private final RelayConfig.Upstream config;
   private final HttpClientAgent http;
-  private int connecting;
-  private Runnable onConnected = () -> { };
 
   public UpstreamClient(Vertx vertx, RelayConfig.Upstream config, int maxConnections) {
     this.vertx = vertx;
@@ -52,20 +50,6 @@ public final class UpstreamClient {
       body = Buffer.buffer("roomid=" + realRoomId + "&csrf_token=&csrf=&visit_id=");
     }
     return send(request, body, PayloadParser::parsePoll, PollResult.Failure::new);
-  }
-
-  /**
-   * Whether a request is still waiting for a connection. Requests granted meanwhile would leave together once
-   * it is up (a cold start, a new connection to a distant upstream), so that the upstream counts more in one
-   * second than the budget allows: the poller grants nothing while this is true.
-   */
-  public boolean connecting() {
-    return connecting > 0;
-  }
-
-  /** Called (on the event loop) each time a request got its connection. */
-  public void onConnected(Runnable action) {
-    this.onConnected = action;
   }
 
   /** Resolves a (short or real) room id to the real one. Never fails: failures are classified results. */
@@ -97,12 +81,7 @@ public final class UpstreamClient {
     AtomicBoolean answered = new AtomicBoolean();
     long deadline = vertx.setTimer(config.timeoutMs(), id -> result.tryComplete(
         failure.failure(PollOutcome.TIMEOUT, FailureKind.RETRY, "no complete answer within " + config.timeoutMs() + " ms")));
-    connecting++;
     http.request(request)
-        .andThen(connected -> {
-          connecting--;
-          onConnected.run();
-        })
         .compose(req -> {
           // A deadline or an oversized body ends the result early: drop the exchange so nothing more is read.
           result.future().onComplete(done -> {
