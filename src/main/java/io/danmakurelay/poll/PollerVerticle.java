@@ -422,8 +422,10 @@ public final class PollerVerticle extends VerticleBase {
     if (stopping) {
       return;
     }
-    long now = System.currentTimeMillis();
     while (inFlight < maxInFlight) {
+      // Read the clock for every grant: the budget records when each request leaves, and sending one can
+      // take a while (a cold start), so a time read once per round would date later requests too early.
+      long now = System.currentTimeMillis();
       if (!toResolve.isEmpty()) {
         if (scheduler.tryAcquire(now)) {
           resolve(toResolve.poll());
