@@ -35,20 +35,15 @@ public final class Relay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Relay.class);
   private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(60);
 
-  private final RelayConfig config;
   private final EmbeddedKafka embedded;
   private final String bootstrapServers;
-  private final PrometheusMeterRegistry registry;
   private final KafkaSink sink;
   private final Vertx vertx;
   private final WebVerticle web;
 
-  private Relay(RelayConfig config, EmbeddedKafka embedded, String bootstrapServers, PrometheusMeterRegistry registry,
-      KafkaSink sink, Vertx vertx, WebVerticle web) {
-    this.config = config;
+  private Relay(EmbeddedKafka embedded, String bootstrapServers, KafkaSink sink, Vertx vertx, WebVerticle web) {
     this.embedded = embedded;
     this.bootstrapServers = bootstrapServers;
-    this.registry = registry;
     this.sink = sink;
     this.vertx = vertx;
     this.web = web;
@@ -99,7 +94,7 @@ public final class Relay implements AutoCloseable {
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
-      return new Relay(config, embedded, bootstrap, registry, sink, vertx, web);
+      return new Relay(embedded, bootstrap, sink, vertx, web);
     } catch (Exception | Error e) {
       if (vertx != null) {
         vertx.close().await(10, TimeUnit.SECONDS);
@@ -122,16 +117,8 @@ public final class Relay implements AutoCloseable {
     return bootstrapServers;
   }
 
-  public PrometheusMeterRegistry registry() {
-    return registry;
-  }
-
   public Vertx vertx() {
     return vertx;
-  }
-
-  public RelayConfig config() {
-    return config;
   }
 
   /** Stops polling, delivers what is buffered to Kafka, then stops the rest. */

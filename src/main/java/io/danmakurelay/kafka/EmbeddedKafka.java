@@ -34,12 +34,10 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final int port;
-  private final Path dataDir;
 
-  private EmbeddedKafka(KafkaRaftServer server, int port, Path dataDir) {
+  private EmbeddedKafka(KafkaRaftServer server, int port) {
     this.server = server;
     this.port = port;
-    this.dataDir = dataDir;
   }
 
   /**
@@ -62,7 +60,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new IOException("embedded Kafka did not start in " + dataDir + ": " + e.getMessage(), e);
     }
-    EmbeddedKafka kafka = new EmbeddedKafka(server, brokerPort, dataDir);
+    EmbeddedKafka kafka = new EmbeddedKafka(server, brokerPort);
     kafka.awaitReady();
     log.info("embedded Kafka broker listening on {} (data in {})", kafka.bootstrapServers(), dataDir);
     return kafka;
@@ -74,10 +72,6 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   public int port() {
     return port;
-  }
-
-  public Path dataDir() {
-    return dataDir;
   }
 
   /** Stops the broker and waits for it; its storage stays for the next start. */

@@ -54,7 +54,6 @@ public final class KafkaSink implements AutoCloseable {
   private final LinkedBlockingQueue<PublishBatch> queue = new LinkedBlockingQueue<>();
   private final AtomicLong bufferedMessages = new AtomicLong();
   private final AtomicLong stalledSinceMs = new AtomicLong();
-  private final AtomicLong lastCommitMs = new AtomicLong();
   private volatile String lastError;
   private volatile boolean ready;
   private volatile boolean fatal;
@@ -168,10 +167,6 @@ public final class KafkaSink implements AutoCloseable {
   /** The last error seen, or null after a successful commit. */
   public String lastError() {
     return lastError;
-  }
-
-  public long lastCommitMs() {
-    return lastCommitMs.get();
   }
 
   /** Delivers what is buffered (waiting at most {@code timeout}) and closes the producer. */
@@ -347,7 +342,6 @@ public final class KafkaSink implements AutoCloseable {
     published.increment(messages);
     transactions.increment();
     transactionSize.record(records);
-    lastCommitMs.set(now);
     if (stalledSinceMs.getAndSet(0) != 0) {
       log.info("kafka is reachable again; delivering {} buffered messages", bufferedMessages.get());
     }
