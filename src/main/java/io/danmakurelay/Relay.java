@@ -3,7 +3,9 @@ package io.danmakurelay;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.EmbeddedKafka;
 import io.danmakurelay.kafka.KafkaSink;
+import io.danmakurelay.kafka.RecordFormat;
 import io.danmakurelay.kafka.RelayState;
+import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.DanmakuEvent;
 import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.web.WebVerticle;
@@ -61,7 +63,7 @@ public final class Relay implements AutoCloseable {
     KafkaSink sink = null;
     try {
       log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
-      RelayState.ensureTopics(bootstrap, config.kafka().stateTopic(), config.kafka().topic(), KAFKA_TIMEOUT);
+      RelayState.ensureTopics(bootstrap, config.kafka(), KAFKA_TIMEOUT);
       RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
 
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -79,7 +81,7 @@ public final class Relay implements AutoCloseable {
 
       AtomicReference<PollerVerticle> poller = new AtomicReference<>();
       sink = new KafkaSink(bootstrap, config.kafka().transactionalId(), config.kafka().producer(),
-          config.kafka().bufferSize(), registry, batch -> {
+          config.kafka().bufferSize(), new RecordFormat(config.kafka()), registry, batch -> {
             PollerVerticle p = poller.get();
             if (p != null) {
               p.onCommitted(batch);
@@ -90,7 +92,9 @@ public final class Relay implements AutoCloseable {
       if (!sink.awaitReady(KAFKA_TIMEOUT)) {
         log.warn("the Kafka producer is not ready yet; messages will wait in the buffer until it is");
       }
-      poller.set(new PollerVerticle(config, sink, state, registry));
+      Pipeline pipeline = new Pipeline(sink);
+      state.streams().forEach(pipeline::restore);
+      poller.set(new PollerVerticle(config, pipeline, state, registry));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);

@@ -230,6 +230,7 @@ public final class ConfigLoader {
 
   private static RelayConfig build(JsonObject c) {
     Reader r = new Reader(c);
+    String mode = r.oneOf("upstream.mode", "poll", "push", "hybrid");
     String api = r.oneOf("upstream.api", "ajax-msg", "gethistory");
     String url = r.string("upstream.url");
     if (url.isBlank()) {
@@ -241,17 +242,23 @@ public final class ConfigLoader {
     String roomInitUrl = r.string("upstream.roomInitUrl");
     requireHttpUrl("upstream.roomInitUrl", roomInitUrl);
     RelayConfig.Upstream upstream = new RelayConfig.Upstream(
-        api, url, roomInitUrl,
+        mode, api, url, roomInitUrl,
         r.positiveDouble("upstream.requestsPerSecond"),
         r.longIn("upstream.timeoutMs", 1, 600_000),
         r.longIn("upstream.maxBodyBytes", 1024, 64L * 1024 * 1024),
-        r.stringMap("upstream.headers"));
+        r.stringMap("upstream.headers"),
+        r.httpUrl("upstream.danmuInfoUrl"),
+        r.httpUrl("upstream.navUrl"),
+        r.httpUrl("upstream.buvidUrl"),
+        r.string("upstream.cookie"),
+        r.longIn("upstream.uid", 0, Long.MAX_VALUE));
 
     RelayConfig.Poll poll = new RelayConfig.Poll(
         r.oneOf("poll.strategy", "adaptive", "fixed"),
         r.longIn("poll.intervalMs", 1, 86_400_000),
         r.longIn("poll.minIntervalMs", 1, 86_400_000),
-        r.longIn("poll.maxIntervalMs", 1, 86_400_000));
+        r.longIn("poll.maxIntervalMs", 1, 86_400_000),
+        r.longIn("poll.watchedMaxDelayMs", 1, 86_400_000));
     if (poll.minIntervalMs() > poll.maxIntervalMs()) {
       throw new ConfigException("poll.minIntervalMs: must not exceed poll.maxIntervalMs ("
           + poll.minIntervalMs() + " > " + poll.maxIntervalMs() + ")");
@@ -266,21 +273,45 @@ public final class ConfigLoader {
       throw new ConfigException("backoff.initialMs: must not exceed backoff.maxMs ("
           + backoff.initialMs() + " > " + backoff.maxMs() + ")");
     }
+    RelayConfig.Push push = new RelayConfig.Push(
+        r.longIn("push.heartbeatMs", 100, 600_000),
+        r.longIn("push.reconnectInitialMs", 1, 86_400_000),
+        r.longIn("push.reconnectMaxMs", 1, 86_400_000));
+    if (push.reconnectInitialMs() > push.reconnectMaxMs()) {
+      throw new ConfigException("push.reconnectInitialMs: must not exceed push.reconnectMaxMs ("
+          + push.reconnectInitialMs() + " > " + push.reconnectMaxMs() + ")");
+    }
+    RelayConfig.Video video = new RelayConfig.Video(
+        r.httpUrl("video.pagelistUrl"),
+        r.httpUrl("video.archivesUrl"),
+        r.httpUrl("video.viewUrl"),
+        r.httpUrl("video.episodeUrl"),
+        r.httpUrl("video.commentUrl"),
+        r.httpUrl("video.rolldateUrl"),
+        r.httpUrl("video.dmrollUrl"),
+        r.httpUrl("video.recommendUrl"),
+        r.longIn("video.minIntervalMs", 1, 86_400_000L * 30),
+        r.longIn("video.maxIntervalMs", 1, 86_400_000L * 30),
+        r.bool("video.history"));
+    if (video.minIntervalMs() > video.maxIntervalMs()) {
+      throw new ConfigException("video.minIntervalMs: must not exceed video.maxIntervalMs ("
+          + video.minIntervalMs() + " > " + video.maxIntervalMs() + ")");
+    }
     String topic = r.string("kafka.topic");
     if (!TOPIC.matcher(topic).matches() || topic.replace("{room}", "").matches(".*[{}].*")) {
       throw new ConfigException("kafka.topic: must be a Kafka topic name (letters, digits, . _ -) that may hold {room}, got \""
           + topic + "\"");
     }
-    String stateTopic = r.string("kafka.stateTopic");
-    if (!stateTopic.matches("[a-zA-Z0-9._\\-]{1,249}")) {
-      throw new ConfigException("kafka.stateTopic: must be a Kafka topic name, got \"" + stateTopic + "\"");
-    }
+    String stateTopic = r.topicName("kafka.stateTopic");
     RelayConfig.Kafka kafka = new RelayConfig.Kafka(
         r.string("kafka.bootstrapServers").trim(),
         (int) r.longIn("kafka.embeddedPort", 0, 65535),
         r.nonBlank("kafka.dataDir"),
         topic,
         stateTopic,
+        r.topicName("kafka.eventsTopic"),
+        r.topicName("kafka.videoTopic"),
+        r.topicName("kafka.videoMetaTopic"),
         r.nonBlank("kafka.transactionalId"),
         (int) r.longIn("kafka.bufferSize", 100, 10_000_000),
         r.stringMap("kafka.producer"));
@@ -288,17 +319,29 @@ public final class ConfigLoader {
         r.nonBlank("http.host"), (int) r.longIn("http.port", 0, 65535), r.longIn("http.maxBodyBytes", 256, 16L * 1024 * 1024));
     RelayConfig.Ws ws = new RelayConfig.Ws(
         r.string("ws.token"), r.stringList("ws.allowedOrigins"), (int) r.longIn("ws.historySize", 0, 1_000_000));
+    RelayConfig.Cluster cluster = new RelayConfig.Cluster(
+        r.bool("cluster.enabled"),
+        r.nonBlank("cluster.group"),
+        r.string("cluster.instanceId").trim(),
+        (int) r.longIn("cluster.partitions", 1, 10_000));
+    if (cluster.enabled() && kafka.embedded()) {
+      throw new ConfigException("cluster.enabled: needs kafka.bootstrapServers (relays of a cluster share one Kafka)");
+    }
     return new RelayConfig(
         r.roomIds("rooms"),
+        r.stringList("videos"),
         upstream,
         poll,
         backoff,
+        push,
+        video,
         kafka,
         http,
         new RelayConfig.Admin(r.string("admin.token")),
         ws,
         new RelayConfig.Metrics(r.bool("metrics.perRoom")),
-        new RelayConfig.Log(r.oneOf("log.format", "text", "json")));
+        new RelayConfig.Log(r.oneOf("log.format", "text", "json")),
+        cluster);
   }
 
   private static void requireHttpUrl(String key, String url) {
@@ -360,6 +403,21 @@ public final class ConfigLoader {
         return s;
       }
       throw new ConfigException(path + ": must be a string, got " + describe(v));
+    }
+
+    /** An http(s) URL, which may hold placeholders such as {@code {cid}} (checked with them filled in). */
+    String httpUrl(String path) {
+      String s = string(path);
+      requireHttpUrl(path, s.replaceAll("\\{[a-z]+}", "0"));
+      return s;
+    }
+
+    String topicName(String path) {
+      String s = string(path);
+      if (!s.matches("[a-zA-Z0-9._\\-]{1,249}")) {
+        throw new ConfigException(path + ": must be a Kafka topic name, got \"" + s + "\"");
+      }
+      return s;
     }
 
     String nonBlank(String path) {

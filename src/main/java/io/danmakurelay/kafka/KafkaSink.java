@@ -1,5 +1,8 @@
 package io.danmakurelay.kafka;
 
+import io.danmakurelay.pipeline.BatchSink;
+import io.danmakurelay.pipeline.SequencedBatch;
+import io.danmakurelay.pipeline.SourceItem;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -35,11 +38,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes {@link PublishBatch}es to Kafka with a transactional, idempotent producer ({@code acks=all}) from
+ * The pipeline's {@link BatchSink}: writes {@link SequencedBatch}es (records built by {@link RecordFormat}) to Kafka with a transactional, idempotent producer ({@code acks=all}) from
  * one sender thread, so that no event loop ever blocks on Kafka. While Kafka is unreachable the batches
  * wait, in order, in a buffer whose size the poller respects; they are delivered when Kafka returns.
  */
-public final class KafkaSink implements AutoCloseable {
+public final class KafkaSink implements BatchSink, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(KafkaSink.class);
   /** Batches gathered into one transaction: large enough to amortise the commit, small enough to stay quick. */
@@ -50,8 +53,9 @@ public final class KafkaSink implements AutoCloseable {
 
   private final Map<String, Object> producerConfig;
   private final int capacity;
-  private final Consumer<PublishBatch> onCommitted;
-  private final LinkedBlockingQueue<PublishBatch> queue = new LinkedBlockingQueue<>();
+  private final RecordFormat format;
+  private final Consumer<SequencedBatch> onCommitted;
+  private final LinkedBlockingQueue<SequencedBatch> queue = new LinkedBlockingQueue<>();
   private final AtomicLong bufferedMessages = new AtomicLong();
   private final AtomicLong stalledSinceMs = new AtomicLong();
   private volatile String lastError;
@@ -76,10 +80,11 @@ public final class KafkaSink implements AutoCloseable {
    * @param userProperties   {@code kafka.producer}, passed through (acks, idempotence and the transactional
    *                         id are the relay's own and cannot be overridden)
    * @param capacity         messages the buffer holds; the poller stops polling while it is full
+   * @param format           turns batches into records (SPEC §4)
    * @param onCommitted      called on the sender thread for every batch once its transaction committed
    */
   public KafkaSink(String bootstrapServers, String transactionalId, Map<String, String> userProperties,
-      int capacity, MeterRegistry registry, Consumer<PublishBatch> onCommitted) {
+      int capacity, RecordFormat format, MeterRegistry registry, Consumer<SequencedBatch> onCommitted) {
     Map<String, Object> config = new HashMap<>(userProperties);
     for (String fixed : List.of(ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
         ProducerConfig.TRANSACTIONAL_ID_CONFIG)) {
@@ -97,6 +102,7 @@ public final class KafkaSink implements AutoCloseable {
     config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
     this.producerConfig = Map.copyOf(config);
     this.capacity = capacity;
+    this.format = format;
     this.onCommitted = onCommitted;
 
     Gauge.builder("danmaku.kafka.buffered.messages", bufferedMessages, AtomicLong::get)
@@ -126,7 +132,8 @@ public final class KafkaSink implements AutoCloseable {
   }
 
   /** Queues a batch; never blocks. The caller keeps the buffer bounded by checking {@link #hasRoomFor}. */
-  public void submit(PublishBatch batch) {
+  @Override
+  public void submit(SequencedBatch batch) {
     bufferedMessages.addAndGet(batch.messages());
     queue.add(batch);
   }
@@ -141,6 +148,7 @@ public final class KafkaSink implements AutoCloseable {
   }
 
   /** Whether {@code messages} more fit in the buffer. */
+  @Override
   public boolean hasRoomFor(int messages) {
     return bufferedMessages.get() + messages <= capacity;
   }
@@ -191,20 +199,26 @@ public final class KafkaSink implements AutoCloseable {
 
   private void run() {
     long backoff = RETRY_BACKOFF_MS;
-    List<PublishBatch> pending = new ArrayList<>();
+    List<Prepared> pending = new ArrayList<>();
+    List<SequencedBatch> drained = new ArrayList<>();
     while (!fatal) {
       if (pending.isEmpty()) {
         if (closing && queue.isEmpty()) {
           break;
         }
         try {
-          PublishBatch first = queue.poll(100, TimeUnit.MILLISECONDS);
+          SequencedBatch first = queue.poll(100, TimeUnit.MILLISECONDS);
           if (first == null) {
             probeWhenIdle();
             continue;
           }
-          pending.add(first);
-          queue.drainTo(pending, MAX_BATCHES_PER_TRANSACTION - 1);
+          drained.add(first);
+          queue.drainTo(drained, MAX_BATCHES_PER_TRANSACTION - 1);
+          // Serialised once here, off every event loop, and kept for the retries of this transaction.
+          for (SequencedBatch batch : drained) {
+            pending.add(new Prepared(batch, format.records(batch)));
+          }
+          drained.clear();
         } catch (InterruptedException e) {
           break;
         }
@@ -259,12 +273,12 @@ public final class KafkaSink implements AutoCloseable {
   }
 
   /** One transaction attempt for the given batches; false when it must be retried. */
-  private boolean publish(List<PublishBatch> batches) {
+  private boolean publish(List<Prepared> batches) {
     try {
       ensureProducer();
       producer.beginTransaction();
       int records = 0;
-      for (PublishBatch batch : batches) {
+      for (Prepared batch : batches) {
         for (ProducerRecord<String, byte[]> record : batch.records()) {
           throwIfFailedAtOnce(producer.send(record));
           records++;
@@ -329,13 +343,15 @@ public final class KafkaSink implements AutoCloseable {
     }
   }
 
-  private void onCommit(List<PublishBatch> batches, int records) {
+  private void onCommit(List<Prepared> batches, int records) {
     long now = System.currentTimeMillis();
     int messages = 0;
-    for (PublishBatch batch : batches) {
-      messages += batch.messages();
-      for (long t : batch.messageTimesMs()) {
-        publishDelay.record(Math.max(0, now - t), TimeUnit.MILLISECONDS);
+    for (Prepared prepared : batches) {
+      messages += prepared.batch().messages();
+      for (SourceItem item : prepared.batch().items()) {
+        if (item.upstreamTsMs() > 0) {
+          publishDelay.record(Math.max(0, now - item.upstreamTsMs()), TimeUnit.MILLISECONDS);
+        }
       }
     }
     bufferedMessages.addAndGet(-messages);
@@ -346,11 +362,11 @@ public final class KafkaSink implements AutoCloseable {
       log.info("kafka is reachable again; delivering {} buffered messages", bufferedMessages.get());
     }
     lastError = null;
-    for (PublishBatch batch : batches) {
+    for (Prepared prepared : batches) {
       try {
-        onCommitted.accept(batch);
+        onCommitted.accept(prepared.batch());
       } catch (RuntimeException e) {
-        log.error("commit listener failed for room {}", batch.roomId(), e);
+        log.error("commit listener failed for {}", prepared.batch().stream(), e);
       }
     }
   }
@@ -402,6 +418,9 @@ public final class KafkaSink implements AutoCloseable {
       ready = false;
     }
   }
+
+  /** A batch with its records, built once. */
+  private record Prepared(SequencedBatch batch, List<ProducerRecord<String, byte[]>> records) {}
 
   private static void sleepQuietly(long ms) {
     try {

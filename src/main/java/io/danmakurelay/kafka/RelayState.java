@@ -1,11 +1,14 @@
 package io.danmakurelay.kafka;
 
+import io.danmakurelay.config.RelayConfig;
+import io.danmakurelay.pipeline.StateKeys;
+import io.danmakurelay.pipeline.StreamKey;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,26 +30,75 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's state as kept in its compacted Kafka topic: the dedupe state of each room and the rooms
- * followed at run time. Read once at start-up (blocking: call it off the event loop).
+ * The relay's state as kept in its compacted Kafka topic: each stream's state (dedupe and seq), the rooms
+ * followed at run time, and whatever else a stage keeps there under its own key prefix. Read once at
+ * start-up (blocking: call it off the event loop).
  *
- * @param dedupe   room id to its last dedupe snapshot
- * @param followed rooms added at run time (requested id to entry), in the order they were added
+ * @param entries every live key of the state topic to its latest value, in the order the keys were
+ *                last written (a tombstone removes the key)
  */
-public record RelayState(Map<Long, JsonObject> dedupe, Map<Long, JsonObject> followed) {
+public record RelayState(Map<String, JsonObject> entries) {
+
+  public RelayState {
+    entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+  }
+
+  public static RelayState empty() {
+    return new RelayState(Map.of());
+  }
+
+  /** The state of one stream, or null. */
+  public JsonObject stream(StreamKey stream) {
+    return entries.get(stream.stateKey());
+  }
+
+  /** Every stream's state. */
+  public Map<StreamKey, JsonObject> streams() {
+    Map<StreamKey, JsonObject> out = new LinkedHashMap<>();
+    entries.forEach((key, value) -> {
+      StreamKey stream = StreamKey.ofStateKey(key);
+      if (stream != null) {
+        out.put(stream, value);
+      }
+    });
+    return out;
+  }
+
+  /** The entries whose key starts with {@code prefix} and ends in a positive id: id to value, in write order. */
+  public Map<Long, JsonObject> byId(String prefix) {
+    Map<Long, JsonObject> out = new LinkedHashMap<>();
+    entries.forEach((key, value) -> {
+      long id = StateKeys.idAfter(key, prefix);
+      if (id > 0) {
+        out.put(id, value);
+      }
+    });
+    return out;
+  }
+
+  /** Rooms added at run time (requested id to entry), in the order they were added. */
+  public Map<Long, JsonObject> followed() {
+    return byId(StateKeys.FOLLOWED_ROOM);
+  }
 
   private static final Logger log = LoggerFactory.getLogger(RelayState.class);
 
-  /** Creates the state topic (compacted) and, when it has no {room} template, the data topic. */
-  public static void ensureTopics(String bootstrapServers, String stateTopic, String dataTopic, Duration timeout) {
+  /**
+   * Creates the topics the relay writes when they are missing: the state and video metadata topics
+   * (compacted), the events and video topics, and the danmaku topic when it has no {room} template.
+   */
+  public static void ensureTopics(String bootstrapServers, RelayConfig.Kafka kafka, Duration timeout) {
     try (Admin admin = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
       List<NewTopic> topics = new ArrayList<>();
-      topics.add(new NewTopic(stateTopic, Optional.of(1), Optional.empty())
-          .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
-      if (!dataTopic.contains("{room}")) {
-        topics.add(new NewTopic(dataTopic, Optional.empty(), Optional.empty()));
+      Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+      topics.add(new NewTopic(kafka.stateTopic(), Optional.of(1), Optional.empty()).configs(compacted));
+      topics.add(new NewTopic(kafka.videoMetaTopic(), Optional.empty(), Optional.empty()).configs(compacted));
+      topics.add(new NewTopic(kafka.eventsTopic(), Optional.empty(), Optional.empty()));
+      topics.add(new NewTopic(kafka.videoTopic(), Optional.empty(), Optional.empty()));
+      if (!kafka.topic().contains("{room}")) {
+        topics.add(new NewTopic(kafka.topic(), Optional.empty(), Optional.empty()));
       }
       for (NewTopic topic : topics) {
         try {
@@ -68,8 +120,7 @@ public record RelayState(Map<Long, JsonObject> dedupe, Map<Long, JsonObject> fol
 
   /** Reads the whole state topic (committed records only) up to its current end. */
   public static RelayState load(String bootstrapServers, String stateTopic, Duration timeout) {
-    Map<Long, JsonObject> dedupe = new HashMap<>();
-    Map<Long, JsonObject> followed = new LinkedHashMap<>();
+    Map<String, JsonObject> entries = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -88,13 +139,14 @@ public record RelayState(Map<Long, JsonObject> dedupe, Map<Long, JsonObject> fol
               + timeout.toSeconds() + " s");
         }
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          apply(record, dedupe, followed);
+          apply(record, entries);
         }
       }
     }
-    log.info("restored state of {} rooms and {} rooms followed at run time from {}", dedupe.size(), followed.size(),
-        stateTopic);
-    return new RelayState(dedupe, followed);
+    RelayState state = new RelayState(entries);
+    log.info("restored the state of {} streams and {} rooms followed at run time from {}", state.streams().size(),
+        state.followed().size(), stateTopic);
+    return state;
   }
 
   private static boolean reached(KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> end) {
@@ -106,22 +158,15 @@ public record RelayState(Map<Long, JsonObject> dedupe, Map<Long, JsonObject> fol
     return true;
   }
 
-  private static void apply(ConsumerRecord<String, byte[]> record, Map<Long, JsonObject> dedupe,
-      Map<Long, JsonObject> followed) {
-    long dedupeRoom = DanmakuRecords.dedupeRoom(record.key());
-    long followedRoom = DanmakuRecords.followedRoom(record.key());
+  private static void apply(ConsumerRecord<String, byte[]> record, Map<String, JsonObject> entries) {
+    if (record.key() == null) {
+      return;
+    }
     JsonObject value = parse(record.value());
-    if (dedupeRoom > 0) {
-      if (value == null) {
-        dedupe.remove(dedupeRoom);
-      } else {
-        dedupe.put(dedupeRoom, value);
-      }
-    } else if (followedRoom > 0) {
-      followed.remove(followedRoom);
-      if (value != null) {
-        followed.put(followedRoom, value);
-      }
+    // Remove first, so a key written again moves to the end: the order is the order of the last writes.
+    entries.remove(record.key());
+    if (value != null) {
+      entries.put(record.key(), value);
     }
   }
 

@@ -6,10 +6,15 @@ import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.dedupe.DedupeResult;
 import io.danmakurelay.dedupe.FreshMessage;
 import io.danmakurelay.dedupe.RoomDeduper;
-import io.danmakurelay.kafka.DanmakuRecords;
-import io.danmakurelay.kafka.KafkaSink;
-import io.danmakurelay.kafka.PublishBatch;
 import io.danmakurelay.kafka.RelayState;
+import io.danmakurelay.pipeline.Pipeline;
+import io.danmakurelay.pipeline.RecordValues;
+import io.danmakurelay.pipeline.SequencedBatch;
+import io.danmakurelay.pipeline.SideRecord;
+import io.danmakurelay.pipeline.SourceBatch;
+import io.danmakurelay.pipeline.SourceItem;
+import io.danmakurelay.pipeline.StateKeys;
+import io.danmakurelay.pipeline.StreamKey;
 import io.danmakurelay.upstream.Danmaku;
 import io.danmakurelay.upstream.FailureKind;
 import io.danmakurelay.upstream.PollOutcome;
@@ -41,7 +46,6 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +63,7 @@ public final class PollerVerticle extends VerticleBase {
   private static final long BUFFER_FULL_RECHECK_MS = 200;
 
   private final RelayConfig config;
-  private final KafkaSink sink;
+  private final Pipeline pipeline;
   private final RelayState restored;
   private final MeterRegistry registry;
   private final String source;
@@ -107,18 +111,18 @@ public final class PollerVerticle extends VerticleBase {
     }
   }
 
-  public PollerVerticle(RelayConfig config, KafkaSink sink, RelayState restored, MeterRegistry registry) {
+  public PollerVerticle(RelayConfig config, Pipeline pipeline, RelayState restored, MeterRegistry registry) {
     this.config = config;
-    this.sink = sink;
+    this.pipeline = pipeline;
     this.restored = restored;
     this.registry = registry;
     this.source = config.upstream().api();
   }
 
   /** Called by the sink (on its thread) for each committed batch: feeds the per-room published count. */
-  public void onCommitted(PublishBatch batch) {
-    if (batch.messages() > 0) {
-      committed.computeIfAbsent(batch.roomId(), id -> new AtomicLong()).addAndGet(batch.messages());
+  public void onCommitted(SequencedBatch batch) {
+    if (batch.messages() > 0 && batch.stream().kind() == StreamKey.Kind.ROOM) {
+      committed.computeIfAbsent(batch.stream().id(), id -> new AtomicLong()).addAndGet(batch.messages());
     }
   }
 
@@ -134,7 +138,11 @@ public final class PollerVerticle extends VerticleBase {
     upstream = new UpstreamClient(vertx, config.upstream(), maxInFlight);
     registerMetrics();
 
-    restored.dedupe().forEach((room, snapshot) -> dedupers.put(room, RoomDeduper.restore(room, snapshot)));
+    restored.streams().forEach((stream, snapshot) -> {
+      if (stream.kind() == StreamKey.Kind.ROOM) {
+        dedupers.put(stream.id(), RoomDeduper.restore(stream.id(), snapshot));
+      }
+    });
     for (long room : config.rooms()) {
       follow(room);
     }
@@ -321,8 +329,8 @@ public final class PollerVerticle extends VerticleBase {
     boolean known = findRoom(id) != null;
     FollowedRoom room = follow(id);
     if (!known) {
-      sink.submit(new PublishBatch(id, List.of(DanmakuRecords.followedRoom(config.kafka().stateTopic(), id,
-          new JsonObject().put("room", id).put("added_at", System.currentTimeMillis()))), new long[0]));
+      pipeline.publish(SourceBatch.sideOnly(List.of(new SideRecord(SideRecord.Kind.STATE, StateKeys.followedRoom(id),
+          new JsonObject().put("room", id).put("added_at", System.currentTimeMillis()), null))));
       log.info("room {} added", id);
       pump();
     }
@@ -345,8 +353,8 @@ public final class PollerVerticle extends VerticleBase {
       scheduler.removeRoom(room.realId);
     }
     room.meters.forEach(registry::remove);
-    sink.submit(new PublishBatch(room.requestedId,
-        List.of(DanmakuRecords.followedRoom(config.kafka().stateTopic(), room.requestedId, null)), new long[0]));
+    pipeline.publish(SourceBatch.sideOnly(List.of(
+        new SideRecord(SideRecord.Kind.STATE, StateKeys.followedRoom(room.requestedId), null, null))));
     log.info("room {} removed", id);
     message.reply(new JsonObject().put("removed", true).put("room_id", room.realId > 0 ? room.realId : id));
   }
@@ -412,7 +420,7 @@ public final class PollerVerticle extends VerticleBase {
         .put("backoff", backoff)
         .put("invalid", invalid)
         .put("risk_control_until", riskUntil > now ? riskUntil : null)
-        .put("buffer_full", !sink.hasRoomFor(MAX_NEW_PER_POLL));
+        .put("buffer_full", !pipeline.hasRoomFor(MAX_NEW_PER_POLL));
   }
 
   // ---- the loop ----
@@ -434,11 +442,11 @@ public final class PollerVerticle extends VerticleBase {
         wakeAt(scheduler.nextTokenAtMs(now));
         return;
       }
-      if (!sink.hasRoomFor(MAX_NEW_PER_POLL)) {
+      if (!pipeline.hasRoomFor(MAX_NEW_PER_POLL)) {
         // Kafka is not keeping up (or is down): polling on would only lose messages in our own buffer.
         if (!bufferFullLogged) {
           bufferFullLogged = true;
-          log.warn("Kafka buffer full ({} messages): polling paused until Kafka catches up", sink.bufferedMessages());
+          log.warn("Kafka buffer full: polling paused until Kafka catches up");
         }
         wakeAt(now + BUFFER_FULL_RECHECK_MS);
         return;
@@ -523,18 +531,15 @@ public final class PollerVerticle extends VerticleBase {
   }
 
   private void hand(long roomId, List<FreshMessage> messages, RoomDeduper deduper, long fetchedAt) {
-    String topic = config.kafka().topicFor(roomId);
-    List<ProducerRecord<String, byte[]>> records = new ArrayList<>(messages.size() + 1);
-    long[] times = new long[messages.size()];
-    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setCodecName("danmaku-event-local");
-    for (int i = 0; i < messages.size(); i++) {
-      JsonObject value = DanmakuRecords.value(roomId, messages.get(i), fetchedAt);
-      records.add(DanmakuRecords.message(topic, roomId, value, source));
-      times[i] = messages.get(i).danmaku().ts();
-      vertx.eventBus().publish(Addresses.DANMAKU, new DanmakuEvent(roomId, value), local);
+    List<SourceItem> items = new ArrayList<>(messages.size());
+    for (FreshMessage message : messages) {
+      items.add(RecordValues.danmakuItem(roomId, message, fetchedAt));
     }
-    records.add(DanmakuRecords.dedupeState(config.kafka().stateTopic(), roomId, deduper.snapshot()));
-    sink.submit(new PublishBatch(roomId, records, times));
+    pipeline.publish(new SourceBatch(StreamKey.room(roomId), source, items, deduper.snapshot()));
+    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setCodecName("danmaku-event-local");
+    for (SourceItem item : items) {
+      vertx.eventBus().publish(Addresses.DANMAKU, new DanmakuEvent(roomId, item.value()), local);
+    }
   }
 
   private void onFailure(long roomId, FollowedRoom room, PollResult.Failure failure, long now) {

@@ -34,7 +34,7 @@ class ConfigLoaderTest {
     assertThat(c.upstream().requestsPerSecond()).isEqualTo(5.0);
     assertThat(c.upstream().timeoutMs()).isEqualTo(5000);
     assertThat(c.upstream().headers()).containsEntry("Referer", "https://live.bilibili.com/").containsKey("User-Agent");
-    assertThat(c.poll()).isEqualTo(new RelayConfig.Poll("adaptive", 3000, 1000, 60000));
+    assertThat(c.poll()).isEqualTo(new RelayConfig.Poll("adaptive", 3000, 100, 60000, 3000));
     assertThat(c.backoff()).isEqualTo(new RelayConfig.Backoff(2000, 300000));
     assertThat(c.kafka().bootstrapServers()).isEmpty();
     assertThat(c.kafka().embedded()).isTrue();

@@ -95,7 +95,8 @@ class OperationsIntegrationTest {
           () -> h.metric("danmaku_messages_published_total", "") >= 30);
       assertThat(h.metric("danmaku_polls_total", "outcome=\"ok\"")).isPositive();
       assertThat(h.metric("danmaku_duplicates_dropped_total", "")).isPositive();
-      assertThat(h.metric("danmaku_rooms", "state=\"polling\"")).isEqualTo(4);
+      // The rooms gauge is refreshed once a second: wait for the refresh that follows the first polls.
+      await("four rooms polling", Duration.ofSeconds(10), () -> h.metric("danmaku_rooms", "state=\"polling\"") == 4);
       assertThat(h.metric("danmaku_poll_duration_seconds_count", "")).isPositive();
       assertThat(h.get("/metrics").body())
           .contains("danmaku_poll_duration_seconds_bucket", "danmaku_kafka_buffered_messages",

@@ -55,8 +55,11 @@ class PipelineIntegrationTest {
 
       Map<String, List<String>> seen = new HashMap<>();
       Set<String> ids = new HashSet<>();
+      Map<Long, Long> lastSeq = new HashMap<>();
       for (ConsumerRecord<String, byte[]> r : records) {
         JsonObject v = json(r);
+        long expectedSeq = lastSeq.merge(v.getLong("room_id"), 1L, Long::sum);
+        assertThat(v.getLong("seq")).as("seq of room %s in Kafka order", v.getLong("room_id")).isEqualTo(expectedSeq);
         assertThat(r.key()).isEqualTo(Long.toString(v.getLong("room_id")));
         assertThat(header(r, "source")).isEqualTo(api);
         assertThat(header(r, "schema")).isEqualTo("1");
@@ -91,7 +94,7 @@ class PipelineIntegrationTest {
         .filter(m -> m.text().equals(v.getString("text")) && m.uid() == v.getLong("uid"))
         .findFirst().orElseThrow();
     assertThat(v.fieldNames()).containsExactlyInAnyOrder(
-        "room_id", "id", "list", "uid", "nickname", "text", "timeline", "ts", "fetched_at", "raw");
+        "room_id", "id", "list", "uid", "nickname", "text", "timeline", "ts", "fetched_at", "raw", "seq");
     assertThat(v.getString("nickname")).isEqualTo(truth.nickname());
     assertThat(v.getString("timeline")).isEqualTo(truth.timeline());
     assertThat(v.getLong("ts")).isEqualTo(truth.tsMs() / 1000 * 1000);

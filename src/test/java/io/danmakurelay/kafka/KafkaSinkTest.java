@@ -2,7 +2,14 @@ package io.danmakurelay.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.danmakurelay.config.ConfigLoader;
+import io.danmakurelay.config.RelayConfig;
+import io.danmakurelay.pipeline.Pipeline;
+import io.danmakurelay.pipeline.SourceBatch;
+import io.danmakurelay.pipeline.SourceItem;
+import io.danmakurelay.pipeline.StreamKey;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,13 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,12 +40,15 @@ class KafkaSinkTest {
     int port = kafka.port();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     AtomicInteger committed = new AtomicInteger();
-    KafkaSink sink = new KafkaSink(kafka.bootstrapServers(), "sink-test", Map.of(), 10_000, registry,
-        batch -> committed.addAndGet(batch.messages()));
+    RelayConfig.Kafka topics = ConfigLoader.load(null, Map.of(),
+        List.of("kafka.topic=sink-topic", "kafka.stateTopic=sink-state")).kafka();
+    KafkaSink sink = new KafkaSink(kafka.bootstrapServers(), "sink-test", Map.of(), 10_000, new RecordFormat(topics),
+        registry, batch -> committed.addAndGet(batch.messages()));
+    Pipeline pipeline = new Pipeline(sink);
     sink.start();
     try {
       for (int i = 0; i < 50; i++) {
-        sink.submit(batch(i));
+        pipeline.publish(batch(i));
       }
       await("first 50 committed", () -> committed.get() == 50);
       assertThat(sink.healthy()).isTrue();
@@ -44,7 +56,7 @@ class KafkaSinkTest {
 
       kafka.close();
       for (int i = 50; i < 100; i++) {
-        sink.submit(batch(i));
+        pipeline.publish(batch(i));
       }
       await("outage noticed", () -> !sink.healthy());
       assertThat(sink.bufferedMessages()).isEqualTo(50);
@@ -56,7 +68,7 @@ class KafkaSinkTest {
       assertThat(sink.bufferedMessages()).isZero();
       await("healthy again", sink::healthy);
 
-      List<String> values = new ArrayList<>();
+      List<JsonObject> values = new ArrayList<>();
       try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
           ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -66,44 +78,29 @@ class KafkaSinkTest {
         long deadline = System.currentTimeMillis() + 30_000;
         while (values.size() < 100 && System.currentTimeMillis() < deadline) {
           for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            values.add(new String(r.value(), StandardCharsets.UTF_8));
+            values.add(new JsonObject(new String(r.value(), StandardCharsets.UTF_8)));
           }
         }
-        consumer.poll(Duration.ofSeconds(1)).forEach(r -> values.add(new String(r.value(), StandardCharsets.UTF_8)));
+        consumer.poll(Duration.ofSeconds(1)).forEach(r ->
+            values.add(new JsonObject(new String(r.value(), StandardCharsets.UTF_8))));
       }
-      List<String> expected = new ArrayList<>();
-      for (int i = 0; i < 100; i++) {
-        expected.add("m" + i);
-      }
-      assertThat(values).containsExactlyElementsOf(expected);
+      assertThat(values).extracting(v -> v.getString("text")).containsExactlyElementsOf(
+          IntStream.range(0, 100).mapToObj(i -> "m" + i).toList());
+      assertThat(values).extracting(v -> v.getLong("seq")).containsExactlyElementsOf(
+          LongStream.rangeClosed(1, 100).boxed().toList());
     } finally {
       sink.close(Duration.ofSeconds(10));
       kafka.close();
     }
   }
 
-  private static PublishBatch batch(int i) {
-    return new PublishBatch(7, List.of(
-        new ProducerRecord<>("sink-topic", "7", ("m" + i).getBytes(StandardCharsets.UTF_8)),
-        new ProducerRecord<>("sink-state", "dedupe/7", ("s" + i).getBytes(StandardCharsets.UTF_8))),
-        new long[] {System.currentTimeMillis()});
+  private static SourceBatch batch(int i) {
+    return new SourceBatch(StreamKey.room(7), "ajax-msg",
+        List.of(new SourceItem(new JsonObject().put("room_id", 7).put("text", "m" + i), System.currentTimeMillis())),
+        new JsonObject().put("state", i));
   }
 
-  static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        StringBuilder stacks = new StringBuilder();
-        Thread.getAllStackTraces().forEach((t, frames) -> {
-          if (t.getName().equals("kafka-sink")) {
-            for (StackTraceElement f : frames) {
-              stacks.append("\n  at ").append(f);
-            }
-          }
-        });
-        throw new AssertionError("timed out waiting for: " + what + stacks);
-      }
-      Thread.sleep(50);
-    }
+  private static void await(String what, Callable<Boolean> condition) {
+    Awaitility.await(what).atMost(Duration.ofSeconds(60)).until(condition);
   }
 }

@@ -1,0 +1,78 @@
+package io.danmakurelay.kafka;
+
+import io.danmakurelay.config.RelayConfig;
+import io.danmakurelay.pipeline.SequencedBatch;
+import io.danmakurelay.pipeline.SideRecord;
+import io.danmakurelay.pipeline.SourceItem;
+import io.danmakurelay.pipeline.StreamKey;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * The Kafka side of SPEC §4: which topic, key and headers each part of a {@link SequencedBatch} gets.
+ * Room messages are keyed by the real room id (one room keeps its order; the pipeline put their {@code seq} in);
+ * video danmaku are keyed by cid; the stream's state goes to the compacted state topic.
+ */
+public final class RecordFormat {
+
+  public static final String SCHEMA_VERSION = "1";
+  private static final byte[] SCHEMA = SCHEMA_VERSION.getBytes(StandardCharsets.UTF_8);
+
+  private final RelayConfig.Kafka topics;
+
+  public RecordFormat(RelayConfig.Kafka topics) {
+    this.topics = topics;
+  }
+
+  /** Every record of the batch: messages first, then side records, then the stream's state. */
+  public List<ProducerRecord<String, byte[]>> records(SequencedBatch batch) {
+    List<ProducerRecord<String, byte[]>> records = new ArrayList<>(batch.messages() + batch.batch().side().size() + 1);
+    StreamKey stream = batch.stream();
+    List<SourceItem> items = batch.items();
+    for (SourceItem item : items) {
+      records.add(message(stream, item.value(), batch.batch().source()));
+    }
+    for (SideRecord side : batch.batch().side()) {
+      records.add(side(side));
+    }
+    if (stream != null && batch.state() != null) {
+      records.add(new ProducerRecord<>(topics.stateTopic(), stream.stateKey(), batch.state().toBuffer().getBytes()));
+    }
+    return records;
+  }
+
+  /** The topic a stream's messages go to. */
+  public String topicOf(StreamKey stream) {
+    return switch (stream.kind()) {
+      case ROOM -> topics.topicFor(stream.id());
+      case VIDEO_PART -> topics.videoTopic();
+    };
+  }
+
+  private ProducerRecord<String, byte[]> message(StreamKey stream, JsonObject value, String source) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(new RecordHeader("source", source.getBytes(StandardCharsets.UTF_8)));
+    headers.add(new RecordHeader("schema", SCHEMA));
+    return new ProducerRecord<>(topicOf(stream), null, Long.toString(stream.id()), value.toBuffer().getBytes(), headers);
+  }
+
+  private ProducerRecord<String, byte[]> side(SideRecord side) {
+    String topic = switch (side.kind()) {
+      case EVENT -> topics.eventsTopic();
+      case VIDEO_META -> topics.videoMetaTopic();
+      case STATE -> topics.stateTopic();
+    };
+    RecordHeaders headers = new RecordHeaders();
+    if (side.source() != null) {
+      headers.add(new RecordHeader("source", side.source().getBytes(StandardCharsets.UTF_8)));
+      headers.add(new RecordHeader("schema", SCHEMA));
+    }
+    return new ProducerRecord<>(topic, null, side.key(), side.value() == null ? null : side.value().toBuffer().getBytes(),
+        headers);
+  }
+}

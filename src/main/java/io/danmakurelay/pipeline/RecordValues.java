@@ -1,0 +1,36 @@
+package io.danmakurelay.pipeline;
+
+import io.danmakurelay.dedupe.FreshMessage;
+import io.danmakurelay.upstream.Danmaku;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The record values of SPEC §4 that every source produces and every reader (Kafka consumers, the
+ * fan-out, the dashboard) reads: the same JSON goes to Kafka and, inside a {@code danmaku} frame, to
+ * WebSocket clients.
+ */
+public final class RecordValues {
+
+  private RecordValues() {}
+
+  /** A live room's chat message, before the pipeline adds its {@code seq}. */
+  public static JsonObject danmaku(long roomId, FreshMessage message, long fetchedAtMs) {
+    Danmaku d = message.danmaku();
+    return new JsonObject()
+        .put("room_id", roomId)
+        .put("id", message.id())
+        .put("list", d.list().wireName())
+        .put("uid", d.uid())
+        .put("nickname", d.nickname())
+        .put("text", d.text())
+        .put("timeline", d.timeline())
+        .put("ts", d.ts())
+        .put("fetched_at", fetchedAtMs)
+        .put("raw", d.raw());
+  }
+
+  /** A room's message as a {@link SourceItem}. */
+  public static SourceItem danmakuItem(long roomId, FreshMessage message, long fetchedAtMs) {
+    return new SourceItem(danmaku(roomId, message, fetchedAtMs), message.danmaku().ts());
+  }
+}

@@ -1,0 +1,30 @@
+package io.danmakurelay.pipeline;
+
+/**
+ * Keys of the relay's own entries in the compacted state topic, besides each stream's state
+ * ({@link StreamKey#stateKey()}). One place, so that writers and the start-up reader agree.
+ */
+public final class StateKeys {
+
+  /** A room followed at run time: {@code room/<requested id>}. */
+  public static final String FOLLOWED_ROOM = "room/";
+
+  private StateKeys() {}
+
+  public static String followedRoom(long requestedId) {
+    return FOLLOWED_ROOM + requestedId;
+  }
+
+  /** The id after {@code prefix} in {@code key}, or -1 when the key is not of that kind. */
+  public static long idAfter(String key, String prefix) {
+    if (key == null || !key.startsWith(prefix)) {
+      return -1;
+    }
+    String digits = key.substring(prefix.length());
+    if (!digits.matches("[0-9]{1,18}")) {
+      return -1;
+    }
+    long id = Long.parseLong(digits);
+    return id > 0 ? id : -1;
+  }
+}
