@@ -37,9 +37,8 @@ public final class PollScheduler {
   private final long urgentAfterMs;
   private final RandomGenerator random;
   private final PollStrategy strategy;
-  private final RequestBudget budget;
+  private final UpstreamGate gate;
   private final BackoffPolicy backoff;
-  private final RiskControl riskControl;
   private final Map<Long, Room> rooms = new LinkedHashMap<>();
   private int invalidRooms;
   private boolean rebalanceNeeded = true;
@@ -52,6 +51,12 @@ public final class PollScheduler {
 
   /** With a strategy of one's own (tests, experiments); the settings still give budget, bounds and backoff. */
   public PollScheduler(SchedulerSettings settings, RandomGenerator random, PollStrategy strategy) {
+    this(settings, random, strategy,
+        new UpstreamGate(settings.requestsPerSecond(), settings.backoffInitialMs(), settings.backoffMaxMs()));
+  }
+
+  /** Spending from a gate shared with the relay's other sources (one IP, one budget). */
+  public PollScheduler(SchedulerSettings settings, RandomGenerator random, PollStrategy strategy, UpstreamGate gate) {
     if (settings.minIntervalMs() <= 0 || settings.maxIntervalMs() < settings.minIntervalMs()) {
       throw new IllegalArgumentException("poll.minIntervalMs must be positive and <= poll.maxIntervalMs");
     }
@@ -59,9 +64,8 @@ public final class PollScheduler {
     this.urgentAfterMs = (long) (settings.maxIntervalMs() * URGENT_SHARE_OF_MAX_INTERVAL);
     this.random = random;
     this.strategy = strategy;
-    this.budget = new RequestBudget(settings.requestsPerSecond());
+    this.gate = gate;
     this.backoff = new BackoffPolicy(settings.backoffInitialMs(), settings.backoffMaxMs());
-    this.riskControl = new RiskControl(settings.backoffInitialMs(), settings.backoffMaxMs());
   }
 
   /** The strategy named by {@code poll.strategy}. */
@@ -130,8 +134,8 @@ public final class PollScheduler {
     if (!hasPollableRoom()) {
       return new Decision.Idle();
     }
-    if (riskControl.paused(nowMs)) {
-      return new Decision.WaitUntil(riskControl.pauseUntil());
+    if (gate.paused(nowMs)) {
+      return new Decision.WaitUntil(gate.pauseUntil());
     }
     maybeRebalance(nowMs);
     double earlyShare = Math.min(1.0, strategy.earlyPollShare());
@@ -180,8 +184,8 @@ public final class PollScheduler {
     if (best == null) {
       return new Decision.WaitUntil(earliest);
     }
-    if (!budget.tryAcquire(nowMs, effectiveRate(nowMs))) {
-      return new Decision.WaitUntil(budget.nextAvailableAt(nowMs));
+    if (!gate.tryAcquire(nowMs)) {
+      return new Decision.WaitUntil(gate.nextTokenAtMs(nowMs));
     }
     long wasDueAt = dueAtMs(best);
     best.inFlight = true;
@@ -200,22 +204,18 @@ public final class PollScheduler {
   /** Spends one budget token for a request that is not a poll (room_init), if one is available now. */
   public boolean tryAcquire(long nowMs) {
     see(nowMs);
-    if (riskControl.paused(nowMs)) {
-      return false;
-    }
-    return budget.tryAcquire(nowMs, effectiveRate(nowMs));
+    return gate.tryAcquire(nowMs);
   }
 
   /** The earliest instant at which a budget token is available. */
   public long nextTokenAtMs(long nowMs) {
     see(nowMs);
-    long notBefore = riskControl.paused(nowMs) ? riskControl.pauseUntil() : nowMs;
-    return Math.max(notBefore, budget.nextAvailableAt(nowMs));
+    return gate.nextTokenAtMs(nowMs);
   }
 
   public void onSuccess(long roomId, long nowMs, PollObservation observation) {
     see(nowMs);
-    riskControl.onSuccess(nowMs);
+    gate.onSuccess(nowMs);
     Room room = rooms.get(roomId);
     if (room == null || room.state == RoomState.INVALID) {
       return;
@@ -236,7 +236,7 @@ public final class PollScheduler {
       case RISK_CONTROL -> {
         // The room is not at fault: it keeps its state and is due again when the pause ends.
         long sentAt = room != null && room.polled ? room.lastPollAtMs : nowMs;
-        riskControl.onRiskControl(nowMs, sentAt);
+        gate.onRiskControl(nowMs, sentAt);
         if (room != null) {
           room.inFlight = false;
         }
@@ -256,17 +256,17 @@ public final class PollScheduler {
   /** A non-poll request (room_init) met risk control: the same caller-wide pause as for a poll. */
   public void onRiskControl(long nowMs) {
     see(nowMs);
-    riskControl.onRiskControl(nowMs, nowMs);
+    gate.onRiskControl(nowMs, nowMs);
   }
 
   /** Until when every room waits because of risk control (0 when not under risk control). */
   public long riskControlUntilMs() {
-    return riskControl.paused(lastSeenMs) ? riskControl.pauseUntil() : 0;
+    return gate.riskControlUntilMs(lastSeenMs);
   }
 
   /** The share of the configured budget usable at {@code nowMs}: 0 in a pause, below 1 while recovering. */
   public double budgetShare(long nowMs) {
-    return riskControl.budgetShare(nowMs);
+    return gate.budgetShare(nowMs);
   }
 
   public Optional<RoomSchedule> room(long roomId, long nowMs) {
@@ -288,8 +288,8 @@ public final class PollScheduler {
     long next = 0;
     if (!invalid) {
       next = dueAtMs(room);
-      if (riskControl.paused(nowMs)) {
-        next = Math.max(next, riskControl.pauseUntil());
+      if (gate.paused(nowMs)) {
+        next = Math.max(next, gate.pauseUntil());
       }
     }
     return new RoomSchedule(
@@ -330,7 +330,7 @@ public final class PollScheduler {
   }
 
   private double effectiveRate(long nowMs) {
-    return settings.requestsPerSecond() * riskControl.budgetShare(nowMs);
+    return gate.effectiveRate(nowMs);
   }
 
   private void maybeRebalance(long nowMs) {
@@ -367,7 +367,7 @@ public final class PollScheduler {
           room.backoffUntilMs += step;
         }
       }
-      riskControl.shift(step);
+      gate.shift(step);
       lastRebalanceAt += step;
     }
     lastSeenMs = nowMs;
