@@ -95,7 +95,7 @@ public final class Relay implements AutoCloseable {
       Pipeline pipeline = new Pipeline(sink);
       state.streams().forEach(pipeline::restore);
       poller.set(new PollerVerticle(config, pipeline, state, registry));
-      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
+      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       return new Relay(embedded, bootstrap, sink, vertx, web);
