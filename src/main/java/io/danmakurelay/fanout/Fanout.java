@@ -167,14 +167,20 @@ public final class Fanout {
     }
     Promise<Void> applied = Promise.promise();
     onOwner(() -> {
-      for (Frame frame : frames) {
-        if (frame.seq() > 0) {
-          deliverDanmaku(frame.roomId(), frame.seq(), frame.bytes());
-        } else {
-          deliverEvent(frame.roomId(), frame.bytes());
+      try {
+        for (Frame frame : frames) {
+          if (frame.seq() > 0) {
+            deliverDanmaku(frame.roomId(), frame.seq(), frame.bytes());
+          } else {
+            deliverEvent(frame.roomId(), frame.bytes());
+          }
         }
+        applied.complete();
+      } catch (RuntimeException e) {
+        // The feed waits for this future: it must complete whatever happened.
+        log.error("fan-out: delivering a batch of {} records failed", frames.size(), e);
+        applied.fail(e);
       }
-      applied.complete();
     });
     return applied.future();
   }

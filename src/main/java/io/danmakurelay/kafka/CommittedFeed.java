@@ -149,7 +149,6 @@ public final class CommittedFeed implements AutoCloseable {
     if (c != null) {
       c.wakeup();
     }
-    thread.interrupt();
     try {
       thread.join(10_000);
     } catch (InterruptedException e) {
