@@ -3,8 +3,6 @@ package io.danmakurelay;
 /** Every event-bus address of the relay, in one place. All are local to the process. */
 public final class Addresses {
 
-  /** Published (poller to web): one {@link io.danmakurelay.poll.DanmakuEvent} per new message. */
-  public static final String DANMAKU = "relay.danmaku";
   /** Request (web to poller): the rooms and their state; answers {@code {"rooms":[...]}}. */
   public static final String ROOMS_LIST = "relay.rooms.list";
   /** Request (web to poller): {@code {"room":ID}}; answers the room's entry. */

@@ -6,7 +6,6 @@ import io.danmakurelay.kafka.KafkaSink;
 import io.danmakurelay.kafka.RecordFormat;
 import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
-import io.danmakurelay.poll.DanmakuEvent;
 import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.poll.UpstreamGate;
 import io.danmakurelay.web.WebVerticle;
@@ -77,7 +76,6 @@ public final class Relay implements AutoCloseable {
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
-      vertx.eventBus().registerCodec(new DanmakuEvent.LocalCodec());
 
       AtomicReference<PollerVerticle> poller = new AtomicReference<>();
       sink = new KafkaSink(bootstrap, config.kafka().transactionalId(), config.kafka().producer(),
@@ -102,7 +100,7 @@ public final class Relay implements AutoCloseable {
       UpstreamGate gate = new UpstreamGate(config.upstream().requestsPerSecond(), config.backoff().initialMs(),
           config.backoff().maxMs());
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
-      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
+      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       return new Relay(embedded, bootstrap, sink, vertx, web);

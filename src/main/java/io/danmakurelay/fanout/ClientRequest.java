@@ -9,12 +9,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One client-to-server text frame, parsed and validated: subscribe (with optional resume points),
+ * One client-to-server text frame, parsed and validated: subscribe (with optional resume points and events),
  * unsubscribe, ping, or the reason it is invalid. Pure: no Vert.x state, no exception escapes.
  */
 sealed interface ClientRequest {
 
-  record Subscribe(Set<Long> rooms, Map<Long, Long> since) implements ClientRequest {}
+  /** {@code events}: also deliver the rooms' events. */
+  record Subscribe(Set<Long> rooms, Map<Long, Long> since, boolean events) implements ClientRequest {}
 
   record Unsubscribe(Set<Long> rooms) implements ClientRequest {}
 
@@ -80,7 +81,11 @@ sealed interface ClientRequest {
         since.put(room, n.longValue());
       }
     }
-    return new Subscribe(rooms, since);
+    Object eventsValue = json.getValue("events");
+    if (eventsValue != null && !(eventsValue instanceof Boolean)) {
+      return new Invalid("events must be true or false");
+    }
+    return new Subscribe(rooms, since, Boolean.TRUE.equals(eventsValue));
   }
 
   /** A positive room id from a JSON number or a string of decimal digits, else -1. */

@@ -5,8 +5,9 @@ import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.fanout.Fanout;
 import io.danmakurelay.fanout.FanoutLimits;
 import io.danmakurelay.fanout.FanoutSettings;
+import io.danmakurelay.kafka.CommittedFeed;
 import io.danmakurelay.kafka.KafkaSink;
-import io.danmakurelay.poll.DanmakuEvent;
+import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.upstream.RoomId;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's HTTP face (SPEC §5): the dashboard, {@code /metrics}, {@code /health}, the room API and the
- * {@code /ws} fan-out. Room questions go to the poller over the event bus; Kafka facts come from the sink.
+ * {@code /ws} fan-out, fed with what Kafka committed by a {@link CommittedFeed}. Room questions go to the poller
+ * over the event bus; Kafka facts come from the sink.
  */
 public final class WebVerticle extends VerticleBase {
 
@@ -44,11 +46,16 @@ public final class WebVerticle extends VerticleBase {
   private final KafkaSink sink;
   private final PrometheusMeterRegistry registry;
   private final String kafkaAddress;
+  private final RelayState state;
   private Fanout fanout;
+  private CommittedFeed feed;
   private HttpServer server;
 
-  public WebVerticle(RelayConfig config, KafkaSink sink, PrometheusMeterRegistry registry, String kafkaAddress) {
+  /** {@code state}: as restored at start-up, it names the rooms whose history the fan-out refills. */
+  public WebVerticle(RelayConfig config, KafkaSink sink, PrometheusMeterRegistry registry, String kafkaAddress,
+      RelayState state) {
     this.config = config;
+    this.state = state;
     this.sink = sink;
     this.registry = registry;
     this.kafkaAddress = kafkaAddress;
@@ -75,8 +82,8 @@ public final class WebVerticle extends VerticleBase {
     router.route("/api/*").handler(ctx -> error(ctx, 404, "no such API endpoint"));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
 
-    var consumer = vertx.eventBus().<DanmakuEvent>localConsumer(Addresses.DANMAKU,
-        msg -> fanout.publish(msg.body().roomId(), msg.body().value()));
+    feed = new CommittedFeed(kafkaAddress, config.kafka(), config.ws().historySize(), CommittedFeed.lastSeqs(state),
+        registry, batch -> fanout.deliver(batch).toCompletionStage());
     // HTTP/1.1 and WebSocket only: no h2c upgrade. Scrapers, browsers and curl speak 1.1 to a plain-text
     // port, and an h2c upgrade offered by a client (Java's HttpClient does by default) once left a test's
     // request hanging.
@@ -84,7 +91,8 @@ public final class WebVerticle extends VerticleBase {
         .setHost(config.http().host())
         .setPort(config.http().port())
         .setHttp2ClearTextEnabled(false), FanoutLimits.DEFAULTS));
-    return consumer.completion()
+    // Listen only once the history is refilled: a client resuming with since must find what it missed.
+    return Future.fromCompletionStage(feed.start(), context)
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> log.info("dashboard, API, /ws and /metrics on http://{}:{}", config.http().host(),
             s.actualPort()));
@@ -93,7 +101,11 @@ public final class WebVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     fanout.close();
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.eventually(() -> vertx.executeBlocking(() -> {
+      feed.close();
+      return null;
+    }));
   }
 
   private static void securityHeaders(RoutingContext ctx) {
