@@ -1,5 +1,6 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.upstream.RoomId;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -88,15 +89,9 @@ sealed interface ClientRequest {
     return new Subscribe(rooms, since, Boolean.TRUE.equals(eventsValue));
   }
 
-  /** A positive room id from a JSON number or a string of decimal digits, else -1. */
+  /** A room id by the relay's one rule ({@link RoomId}), else -1. */
   private static long roomId(Object value) {
-    if (value instanceof Number n) {
-      return isIntegral(n) ? n.longValue() : -1;
-    }
-    if (value instanceof String s && !s.isEmpty() && s.length() <= 18 && s.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      return Long.parseLong(s);
-    }
-    return -1;
+    return RoomId.parseOrNegative(value);
   }
 
   private static boolean isIntegral(Number n) {
