@@ -39,11 +39,16 @@ public final class WebVerticle extends VerticleBase {
   private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
       + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+  /** The dashboard's figures: a reading every 5 s, 10 minutes of them. */
+  private static final long STATS_INTERVAL_MS = 5_000;
+  private static final int STATS_KEPT = 120;
+
   private final RelayConfig config;
   private final KafkaSink sink;
   private final PrometheusMeterRegistry registry;
   private final String kafkaAddress;
   private Fanout fanout;
+  private StatsSampler stats;
   private HttpServer server;
 
   public WebVerticle(RelayConfig config, KafkaSink sink, PrometheusMeterRegistry registry, String kafkaAddress) {
@@ -68,6 +73,10 @@ public final class WebVerticle extends VerticleBase {
     router.get("/metrics").handler(this::metrics);
     router.get("/health").handler(this::health);
     router.get("/api/rooms").handler(this::listRooms);
+    stats = new StatsSampler(registry, config.upstream().requestsPerSecond(), STATS_INTERVAL_MS, STATS_KEPT,
+        System::currentTimeMillis);
+    stats.start(vertx);
+    DashboardRoutes.mount(router, stats);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     router.post("/api/rooms").handler(this::requireAdmin).handler(this::addRoom);
     router.delete("/api/rooms/:id").handler(this::requireAdmin).handler(this::removeRoom);
@@ -91,6 +100,7 @@ public final class WebVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stats.stop();
     fanout.close();
     return server == null ? Future.succeededFuture() : server.close();
   }
