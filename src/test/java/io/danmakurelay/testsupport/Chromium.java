@@ -114,8 +114,11 @@ public final class Chromium implements AutoCloseable {
     return answer.getJsonObject("result", new JsonObject());
   }
 
+  /** Navigates (from the blank start page) and waits until the page has loaded and its deferred scripts ran. */
   public void open(String url) throws Exception {
     command("Page.navigate", new JsonObject().put("url", url));
+    Awaitility.await("page " + url + " loaded").atMost(COMMAND_TIMEOUT).ignoreExceptions()
+        .until(() -> Boolean.TRUE.equals(eval("location.href !== 'about:blank' && document.readyState === 'complete'")));
   }
 
   /** The value of a JavaScript expression (JSON-serialisable), evaluated in the page. */
