@@ -498,7 +498,7 @@
     });
     requestAnimationFrame(() => {
       const perMinute = drawSpark(canvas, id);
-      rateText.textContent = selected.has(id) ? perMinute.toFixed(1) + ' msg/min seen here' : 'click to follow';
+      rateText.textContent = selected.has(id) ? perMinute.toFixed(1) + ' msg/min' : 'click to follow';
     });
     return li;
   }
@@ -612,19 +612,23 @@
     return null;
   }
 
-  // A chart of the window: x from (newest - window) to newest; lines, or bars for per-interval counts.
+  // A chart of the samples: x from (newest - span) to newest, the span being what the samples cover (at
+  // least a minute, at most the window) so a relay started a moment ago does not draw a sliver; lines, or
+  // bars for per-interval counts.
   function drawChart(canvas, samples, windowMs, series, options) {
+    const covered = samples.reduce((total, s) => total + (num(s.seconds) || 0), 0) * 1000;
+    const spanMs = Math.min(windowMs, Math.max(60000, covered));
     const { g, width, height } = sizeCanvas(canvas, 260, 56);
     g.fillStyle = '#eef0f4';
     g.fillRect(0, height - 1, width, 1);
     if (samples.length === 0) return;
     const end = num(samples[samples.length - 1].at);
-    const start = end - windowMs;
+    const start = end - spanMs;
     let max = options.floor || 0;
     for (const s of samples) for (const key of series.map((x) => x.key)) max = Math.max(max, num(s[key]) || 0);
     if (options.budget) max = Math.max(max, options.budget * 1.15);
     if (max <= 0) max = 1;
-    const x = (at) => ((at - start) / windowMs) * width;
+    const x = (at) => ((at - start) / spanMs) * width;
     const y = (v) => height - 2 - (v / max) * (height - 6);
     if (options.budget) {
       g.strokeStyle = FIGURE_COLORS.budget;
@@ -640,7 +644,7 @@
       g.fillStyle = 'rgba(208, 66, 60, 0.12)';
       for (const s of samples) {
         if (s[options.riskKey] === true) {
-          const w = Math.max(2, ((num(s.seconds) || 5) * 1000 / windowMs) * width);
+          const w = Math.max(2, ((num(s.seconds) || 5) * 1000 / spanMs) * width);
           g.fillRect(x(num(s.at)) - w, 0, w, height);
         }
       }
@@ -648,7 +652,7 @@
     for (const line of series) {
       if (options.bars) {
         g.fillStyle = line.color;
-        const w = Math.max(2, width / Math.max(samples.length, windowMs / 5000) - 1);
+        const w = Math.max(2, width / Math.max(samples.length, spanMs / 5000) - 1);
         for (const s of samples) {
           const v = num(s[line.key]) || 0;
           if (v > 0) g.fillRect(x(num(s.at)) - w, y(v), w, height - 2 - y(v) + 1);
@@ -747,7 +751,7 @@
       const id = Number(canvas.dataset.room);
       const perMinute = drawSpark(canvas, id);
       const text = canvas.nextElementSibling;
-      if (text && selected.has(id)) text.textContent = perMinute.toFixed(1) + ' msg/min seen here';
+      if (text && selected.has(id)) text.textContent = perMinute.toFixed(1) + ' msg/min';
     }
   }, 2000);
 

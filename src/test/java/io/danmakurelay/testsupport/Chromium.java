@@ -83,7 +83,11 @@ public final class Chromium implements AutoCloseable {
       if (pageUrl == null) {
         throw new IllegalStateException("chromium has no page to attach to: " + targets);
       }
-      return new Chromium(process, profile, http, pageUrl);
+      Chromium browser = new Chromium(process, profile, http, pageUrl);
+      // The window's size is not the page's in headless mode: fix the viewport, so layout and screenshot agree.
+      browser.command("Emulation.setDeviceMetricsOverride", new JsonObject().put("width", width)
+          .put("height", height).put("deviceScaleFactor", 1).put("mobile", false));
+      return browser;
     } catch (Exception | Error e) {
       process.destroyForcibly();
       throw e;
@@ -140,12 +144,14 @@ public final class Chromium implements AutoCloseable {
     return text("document.documentElement.outerHTML");
   }
 
-  /** A PNG of the viewport; with {@code transparent}, what the page leaves unpainted has alpha 0. */
-  public byte[] screenshot(boolean transparent) throws Exception {
-    if (transparent) {
-      command("Emulation.setDefaultBackgroundColorOverride", new JsonObject().put("color",
-          new JsonObject().put("r", 0).put("g", 0).put("b", 0).put("a", 0)));
-    }
+  /** What shows where the page paints nothing: alpha 0 makes a screenshot's unpainted pixels transparent. */
+  public void backdrop(int r, int g, int b, double alpha) throws Exception {
+    command("Emulation.setDefaultBackgroundColorOverride", new JsonObject().put("color",
+        new JsonObject().put("r", r).put("g", g).put("b", b).put("a", alpha)));
+  }
+
+  /** A PNG of the viewport. */
+  public byte[] screenshot() throws Exception {
     String data = command("Page.captureScreenshot", new JsonObject().put("format", "png")).getString("data");
     return Base64.getDecoder().decode(data);
   }
