@@ -198,7 +198,7 @@
     return Number.isFinite(t) && t > 0 ? t : Date.now();
   }
 
-  function appendMessage(room, msg) {
+  function messageItem(room, msg) {
     const li = document.createElement('li');
     li.className = msg.list === 'admin' ? 'msg admin' : 'msg';
     li.dataset.room = String(room);
@@ -224,29 +224,67 @@
 
     li.append(time, roomTag, nick, text);
     li.dataset.time = String(messageTime(msg));
-    addToFeed(li);
+    return li;
+  }
+
+  // Frames are drawn in batches: a subscribe replays up to a thousand messages per room at once, and
+  // drawing each alone (and scrolling after each) would show the backlog crawling by for many seconds.
+  let pending = [];
+  let flushTimer = null;
+
+  function appendMessage(room, msg) {
+    pending.push({ room: room, msg: msg, time: messageTime(msg) });
+    scheduleFlush();
   }
 
   function appendNotice(message) {
-    const li = document.createElement('li');
-    li.className = 'notice';
-    li.textContent = message;
-    addToFeed(li);
+    pending.push({ notice: message, time: Date.now() });
+    scheduleFlush();
   }
 
-  // Rooms replay their backlogs one after the other: keep the merged feed in message-time order.
-  function addToFeed(li) {
+  function scheduleFlush() {
+    if (flushTimer === null) flushTimer = setTimeout(flush, 50);
+  }
+
+  // Merges the batch into the feed, which stays in message-time order (rooms replay their backlogs one
+  // after the other) and holds the newest MAX_MESSAGES; what would be trimmed at once is never drawn.
+  function flush() {
+    flushTimer = null;
+    const batch = pending.sort((a, b) => a.time - b.time);
+    pending = [];
+    const fresh = batch.length > MAX_MESSAGES ? batch.slice(batch.length - MAX_MESSAGES) : batch;
     const atBottom = el.feed.scrollHeight - el.feed.scrollTop - el.feed.clientHeight < 40;
-    const time = Number(li.dataset.time || Date.now());
-    li.dataset.time = String(time);
-    let after = el.feed.lastElementChild;
-    while (after && Number(after.dataset.time) > time) after = after.previousElementSibling;
-    if (after) {
-      after.after(li);
-    } else {
-      el.feed.prepend(li);
+    const full = el.feed.childElementCount >= MAX_MESSAGES;
+    const oldest = el.feed.firstElementChild ? Number(el.feed.firstElementChild.dataset.time) : -Infinity;
+    const tail = document.createDocumentFragment();
+    const newestShown = el.feed.lastElementChild ? Number(el.feed.lastElementChild.dataset.time) : -Infinity;
+    for (const item of fresh) {
+      if (full && item.time < oldest) continue;
+      if (item.room !== undefined && !selected.has(item.room)) continue;
+      let li;
+      if (item.notice !== undefined) {
+        li = document.createElement('li');
+        li.className = 'notice';
+        li.textContent = item.notice;
+        li.dataset.time = String(item.time);
+      } else {
+        li = messageItem(item.room, item.msg);
+      }
+      if (item.time >= newestShown) {
+        tail.append(li);
+        continue;
+      }
+      let after = el.feed.lastElementChild;
+      while (after && Number(after.dataset.time) > item.time) after = after.previousElementSibling;
+      if (after) {
+        after.after(li);
+      } else {
+        el.feed.prepend(li);
+      }
     }
-    while (el.feed.childElementCount > MAX_MESSAGES) el.feed.firstElementChild.remove();
+    el.feed.append(tail);
+    let excess = el.feed.childElementCount - MAX_MESSAGES;
+    while (excess-- > 0) el.feed.firstElementChild.remove();
     if (el.follow.checked && atBottom) el.feed.scrollTop = el.feed.scrollHeight;
     updateFeedMeta();
   }
