@@ -23,9 +23,11 @@ public final class PageScreenshot {
     int height = args.length > 3 ? Integer.parseInt(args[3]) : 900;
     String condition = args.length > 4 ? args[4] : "document.readyState === 'complete'";
     try (Chromium browser = Chromium.start(width, height)) {
+      long started = System.nanoTime();
       browser.open(args[0]);
       Awaitility.await(condition).atMost(Duration.ofSeconds(120)).ignoreExceptions()
           .until(() -> Boolean.TRUE.equals(browser.eval(condition)));
+      System.out.printf("condition met %d ms after the page was asked for%n", (System.nanoTime() - started) / 1_000_000);
       Files.write(Path.of(args[1]), browser.screenshot());
       browser.log.forEach(entry -> System.err.println("page: " + entry));
     }
