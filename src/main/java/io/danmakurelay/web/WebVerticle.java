@@ -37,7 +37,7 @@ public final class WebVerticle extends VerticleBase {
   private static final String JSON = "application/json; charset=utf-8";
   private static final DeliveryOptions ASK = new DeliveryOptions().setSendTimeout(5_000).setLocalOnly(true);
   /** No inline script or style anywhere: danmaku text can never become code. */
-  static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
       + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
   /** The dashboard's figures: a reading every 5 s, 10 minutes of them. */
