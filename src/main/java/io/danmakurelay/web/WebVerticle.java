@@ -42,6 +42,10 @@ public final class WebVerticle extends VerticleBase {
   private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
       + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+  /** The dashboard's figures: a reading every 5 s, 10 minutes of them. */
+  private static final long STATS_INTERVAL_MS = 5_000;
+  private static final int STATS_KEPT = 120;
+
   private final RelayConfig config;
   private final KafkaSink sink;
   private final PrometheusMeterRegistry registry;
@@ -49,6 +53,7 @@ public final class WebVerticle extends VerticleBase {
   private final RelayState state;
   private Fanout fanout;
   private CommittedFeed feed;
+  private StatsSampler stats;
   private HttpServer server;
 
   /** {@code state}: as restored at start-up, it names the rooms whose history the fan-out refills. */
@@ -76,6 +81,10 @@ public final class WebVerticle extends VerticleBase {
     router.get("/metrics").handler(this::metrics);
     router.get("/health").handler(this::health);
     router.get("/api/rooms").handler(this::listRooms);
+    stats = new StatsSampler(registry, config.upstream().requestsPerSecond(), STATS_INTERVAL_MS, STATS_KEPT,
+        System::currentTimeMillis);
+    stats.start(vertx);
+    DashboardRoutes.mount(router, stats);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     router.post("/api/rooms").handler(this::requireAdmin).handler(this::addRoom);
     router.delete("/api/rooms/:id").handler(this::requireAdmin).handler(this::removeRoom);
@@ -100,6 +109,7 @@ public final class WebVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stats.stop();
     fanout.close();
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed.eventually(() -> vertx.executeBlocking(() -> {
@@ -108,7 +118,7 @@ public final class WebVerticle extends VerticleBase {
     }));
   }
 
-  private static void securityHeaders(RoutingContext ctx) {
+  static void securityHeaders(RoutingContext ctx) {
     ctx.response()
         .putHeader("Content-Security-Policy", CSP)
         .putHeader("X-Content-Type-Options", "nosniff")
