@@ -100,16 +100,19 @@ public final class RelayHealth {
 
   /** One question to the poller for all the procedures of a check, which start on the same event-loop turn. */
   private Future<JsonObject> askPoller() {
-    if (pollerStatus == null) {
-      Future<JsonObject> asked = vertx.eventBus()
+    Future<JsonObject> asked = pollerStatus;
+    if (asked == null) {
+      Future<JsonObject> question = vertx.eventBus()
           .<JsonObject>request(Addresses.POLLER_STATUS, new JsonObject(), ASK).map(Message::body);
-      pollerStatus = asked;
-      asked.onComplete(done -> {
-        if (pollerStatus == asked) {
+      pollerStatus = question;
+      // Without a poller the request fails at once: this listener has cleared the field by the time it returns.
+      question.onComplete(done -> {
+        if (pollerStatus == question) {
           pollerStatus = null;
         }
       });
+      asked = question;
     }
-    return pollerStatus;
+    return asked;
   }
 }

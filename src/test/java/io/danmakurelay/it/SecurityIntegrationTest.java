@@ -126,7 +126,12 @@ class SecurityIntegrationTest {
     WsProbe.await(dashboard()).close();
     assertThat(upgradeStatus("/ws?token=" + WS_TOKEN + "x", null)).isEqualTo(401);
 
-    List<String> lines = logs.list.stream()
+    List<ILoggingEvent> events;
+    // The relay logs from its own threads meanwhile; the appender adds under its own lock.
+    synchronized (logs) {
+      events = new java.util.ArrayList<>(logs.list);
+    }
+    List<String> lines = events.stream()
         .map(e -> e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : e.getThrowableProxy().getMessage()))
         .toList();
     assertThat(lines).as("captured log lines").isNotEmpty();
