@@ -8,14 +8,8 @@ import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.poll.UpstreamGate;
+import io.danmakurelay.web.RelayMetrics;
 import io.danmakurelay.web.WebVerticle;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -65,13 +59,7 @@ public final class Relay implements AutoCloseable {
       log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
       RelayState.ensureTopics(bootstrap, config.kafka(), KAFKA_TIMEOUT);
 
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      new JvmMemoryMetrics().bindTo(registry);
-      new JvmGcMetrics().bindTo(registry);
-      new JvmThreadMetrics().bindTo(registry);
-      new ClassLoaderMetrics().bindTo(registry);
-      new ProcessorMetrics().bindTo(registry);
-      new UptimeMetrics().bindTo(registry);
+      PrometheusMeterRegistry registry = RelayMetrics.createRegistry();
       vertx = Vertx.builder()
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
           .withMetrics(new MicrometerMetricsFactory(registry))

@@ -19,10 +19,14 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CSPHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.XFrameHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import org.slf4j.Logger;
@@ -38,9 +42,6 @@ public final class WebVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WebVerticle.class);
   private static final String JSON = "application/json; charset=utf-8";
   private static final DeliveryOptions ASK = new DeliveryOptions().setSendTimeout(5_000).setLocalOnly(true);
-  /** No inline script or style anywhere: danmaku text can never become code. */
-  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-      + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
   /** The dashboard's figures: a reading every 5 s, 10 minutes of them. */
   private static final long STATS_INTERVAL_MS = 5_000;
@@ -54,6 +55,7 @@ public final class WebVerticle extends VerticleBase {
   private Fanout fanout;
   private CommittedFeed feed;
   private StatsSampler stats;
+  private RelayHealth health;
   private HttpServer server;
 
   /** {@code state}: as restored at start-up, it names the rooms whose history the fan-out refills. */
@@ -76,9 +78,10 @@ public final class WebVerticle extends VerticleBase {
     fanout = new Fanout(vertx, new FanoutSettings(config.ws().historySize(), config.ws().token(),
         config.ws().allowedOrigins()), registry);
     Router router = Router.router(vertx);
-    router.route().handler(WebVerticle::securityHeaders);
+    health = new RelayHealth(vertx, sink, kafkaAddress, config.kafka().embedded());
+    securityHeaders(router.route());
     router.get("/ws").handler(fanout.webSocketHandler());
-    router.get("/metrics").handler(this::metrics);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/health").handler(this::health);
     router.get("/api/rooms").handler(this::listRooms);
     stats = new StatsSampler(registry, config.upstream().requestsPerSecond(), STATS_INTERVAL_MS, STATS_KEPT,
@@ -118,71 +121,42 @@ public final class WebVerticle extends VerticleBase {
     }));
   }
 
-  static void securityHeaders(RoutingContext ctx) {
+  /** The headers every response carries (README): CSP, X-Frame-Options, nosniff, no referrer. */
+  static void securityHeaders(Route route) {
+    route.handler(contentSecurityPolicy()).handler(XFrameHandler.create(XFrameHandler.DENY))
+        .handler(WebVerticle::noSniffNoReferrer);
+  }
+
+  /** No inline script or style anywhere: danmaku text can never become code. */
+  private static CSPHandler contentSecurityPolicy() {
+    return CSPHandler.create()
+        .addDirective("script-src", "self")
+        .addDirective("style-src", "self")
+        .addDirective("img-src", "self").addDirective("img-src", "data:")
+        .addDirective("connect-src", "self")
+        .addDirective("frame-ancestors", "none")
+        .addDirective("base-uri", "none")
+        .addDirective("form-action", "none");
+  }
+
+  /** The two headers vertx-web has no handler for. */
+  private static void noSniffNoReferrer(RoutingContext ctx) {
     ctx.response()
-        .putHeader("Content-Security-Policy", CSP)
         .putHeader("X-Content-Type-Options", "nosniff")
-        .putHeader("X-Frame-Options", "DENY")
         .putHeader("Referrer-Policy", "no-referrer");
     ctx.next();
   }
 
-  private void metrics(RoutingContext ctx) {
-    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
-  }
-
   private void health(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.POLLER_STATUS, new JsonObject(), ASK).onComplete(reply -> {
-      JsonArray reasons = new JsonArray();
-      String status = "UP";
-      JsonObject poller = reply.succeeded() ? reply.result().body() : null;
-      if (poller == null) {
-        status = "DOWN";
-        reasons.add("the poller does not answer");
+    health.check(fanout::connections).onComplete(report -> {
+      if (report.succeeded()) {
+        ctx.response().setStatusCode(report.result().httpStatus()).putHeader("Content-Type", JSON)
+            .end(report.result().body().encode());
+      } else {
+        ctx.response().setStatusCode(503).putHeader("Content-Type", JSON).end(new JsonObject().put("status", "DOWN")
+            .put("reasons", new JsonArray().add("the health check failed: " + report.cause().getMessage())).encode());
       }
-      if (sink.failed()) {
-        status = "DOWN";
-        reasons.add("Kafka producer stopped: " + sink.lastError());
-      } else if (!sink.healthy()) {
-        status = degrade(status);
-        reasons.add("Kafka unreachable, buffering " + sink.bufferedMessages() + " messages"
-            + (sink.lastError() == null ? "" : " (" + sink.lastError() + ")"));
-      }
-      if (poller != null) {
-        if (poller.getValue("risk_control_until") != null) {
-          status = degrade(status);
-          reasons.add("upstream risk control: every room waits until " + poller.getLong("risk_control_until"));
-        }
-        int polling = poller.getInteger("polling");
-        int backoff = poller.getInteger("backoff");
-        if (backoff > 0 && polling == 0) {
-          status = degrade(status);
-          reasons.add("every room is backing off");
-        }
-        if (poller.getBoolean("buffer_full")) {
-          status = degrade(status);
-          reasons.add("Kafka buffer full: polling paused");
-        }
-      }
-      JsonObject body = new JsonObject()
-          .put("status", status)
-          .put("reasons", reasons)
-          .put("kafka", new JsonObject()
-              .put("bootstrap_servers", kafkaAddress)
-              .put("embedded", config.kafka().embedded())
-              .put("up", sink.healthy())
-              .put("buffered_messages", sink.bufferedMessages())
-              .put("buffer_capacity", sink.capacity())
-              .put("last_error", sink.lastError()))
-          .put("poller", poller)
-          .put("ws_connections", fanout.connections());
-      ctx.response().setStatusCode("UP".equals(status) ? 200 : 503).putHeader("Content-Type", JSON)
-          .end(body.encode());
     });
-  }
-
-  private static String degrade(String status) {
-    return "DOWN".equals(status) ? status : "DEGRADED";
   }
 
   private void listRooms(RoutingContext ctx) {

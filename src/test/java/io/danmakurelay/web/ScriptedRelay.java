@@ -50,7 +50,7 @@ final class ScriptedRelay extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.route().handler(WebVerticle::securityHeaders);
+    WebVerticle.securityHeaders(router.route());
     router.get("/ws").handler(ctx -> ctx.request().toWebSocket().onSuccess(this::accept));
     router.get("/api/rooms").handler(ctx -> ctx.json(rooms));
     DashboardRoutes.mount(router, stats);
