@@ -87,7 +87,8 @@ public final class CommittedFeed implements AutoCloseable {
   private final Counter recordsRead;
   private final Counter badRecords;
   private volatile boolean closing;
-  private KafkaConsumer<String, byte[]> consumer;
+  /** Set by the feed thread once created; read by close() to wake it. */
+  private volatile KafkaConsumer<String, byte[]> consumer;
   private long badLogged;
 
   /**

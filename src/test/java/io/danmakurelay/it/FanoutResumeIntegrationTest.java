@@ -77,17 +77,23 @@ class FanoutResumeIntegrationTest {
   }
 
   /** Reads danmaku frames until {@code done} says enough, failing on any other frame. */
-  private static Map<Long, List<JsonObject>> readUntil(WsProbe probe, java.util.function.Predicate<Map<Long, List<JsonObject>>> done) {
+  private static Map<Long, List<JsonObject>> readUntil(WsProbe probe,
+      java.util.function.Predicate<Map<Long, List<JsonObject>>> done, java.util.function.Supplier<String> diagnosis) {
     Map<Long, List<JsonObject>> byRoom = new TreeMap<>();
     ROOMS.forEach(room -> byRoom.put(room, new ArrayList<>()));
     while (!done.test(byRoom)) {
       JsonObject frame;
       try {
-        frame = probe.next();
-      } catch (AssertionError e) {
+        // Generous: the machine running the tests may be shared with many builds.
+        frame = probe.received.poll(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      if (frame == null) {
         Map<Long, List<Long>> seqs = new TreeMap<>();
         byRoom.forEach((room, frames) -> seqs.put(room, frames.stream().map(f -> f.getLong("seq")).toList()));
-        throw new AssertionError(e.getMessage() + "; seqs received so far: " + seqs, e);
+        throw new AssertionError("no frame within 30 s; seqs received so far: " + seqs + "; " + diagnosis.get());
       }
       assertThat(frame.getString("op")).as("frame %s", frame).isEqualTo("danmaku");
       byRoom.get(frame.getLong("room_id")).add(frame);
@@ -95,8 +101,32 @@ class FanoutResumeIntegrationTest {
     return byRoom;
   }
 
+  /** What the relay's fan-out and its feed report, to tell a stalled feed from an undelivered frame. */
+  private static String diagnosis(RelayHarness h) {
+    try {
+      return "relay: feed records read=" + h.metric("danmaku_ws_feed_records_total", "")
+          + ", danmaku frames sent=" + h.metric("danmaku_ws_messages_sent_total", "")
+          + ", repeats skipped=" + h.metric("danmaku_ws_repeats_skipped_total", "")
+          + ", published=" + h.metric("danmaku_messages_published_total", "")
+          + ", disconnects=" + h.metric("danmaku_ws_disconnects_total", "");
+    } catch (Exception e) {
+      return "relay metrics unavailable: " + e;
+    }
+  }
+
+  private static Map<Long, Integer> seqCounts(Map<Long, List<JsonObject>> byRoom) {
+    Map<Long, Integer> counts = new TreeMap<>();
+    byRoom.forEach((room, values) -> counts.put(room, values.size()));
+    return counts;
+  }
+
   private static int total(Map<Long, List<JsonObject>> byRoom) {
     return byRoom.values().stream().mapToInt(List::size).sum();
+  }
+
+  /** The last seq a client has seen of a room, before the restart or after it (a room may have had nothing new). */
+  private static long lastSeen(List<JsonObject> before, List<JsonObject> after) {
+    return after.isEmpty() ? lastSeq(before) : lastSeq(after);
   }
 
   private static long lastSeq(List<JsonObject> frames) {
@@ -161,7 +191,7 @@ class FanoutResumeIntegrationTest {
       WsProbe first = WsProbe.open(client, h.relay.httpPort(), "/ws");
       subscribeAll(first, fromStart());
       h.sim.resume();
-      Map<Long, List<JsonObject>> before = readUntil(first, seen -> total(seen) >= 20);
+      Map<Long, List<JsonObject>> before = readUntil(first, seen -> total(seen) >= 20, () -> diagnosis(h));
       first.close();
 
       // The upstream waits while the relay and its embedded broker restart, so that Kafka ends up holding every
@@ -177,7 +207,8 @@ class FanoutResumeIntegrationTest {
       h.sim.pause();
       Map<Long, List<JsonObject>> kafka = kafkaByRoom(h, h.relay.bootstrapServers());
       Map<Long, List<JsonObject>> after = readUntil(resumed, seen -> ROOMS.stream().allMatch(room ->
-          lastSeq(seen.get(room)) >= Math.max(lastSeq(before.get(room)), kafka.getOrDefault(room, List.of()).size())));
+          lastSeen(before.get(room), seen.get(room)) >= kafka.getOrDefault(room, List.of()).size()),
+          () -> diagnosis(h) + "; in Kafka: " + seqCounts(kafka));
       assertThat(resumed.drainUntilPong()).as("nothing after what Kafka holds").isEmpty();
       assertFramesAreKafka(before, after, kafka);
       resumed.close();
@@ -220,21 +251,25 @@ class FanoutResumeIntegrationTest {
         });
         subscribeAll(first[0], fromStart());
         h.sim.resume();
-        before = readUntil(first[0], seen -> total(seen) >= 20);
+        before = readUntil(first[0], seen -> total(seen) >= 20, () -> "the child relay: see child.log");
         child.destroyForcibly();
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
         first[0].close();
       } finally {
         child.destroyForcibly();
       }
+      // The upstream waits while the relay restarts (as in the graceful case), so Kafka ends up with every message.
+      h.sim.pause();
       h.startRelay(flags);
       WsProbe resumed = WsProbe.open(client, h.relay.httpPort(), "/ws");
       subscribeAll(resumed, sinceOf(before));
+      h.sim.resume();
       await("traffic after the restart", Duration.ofSeconds(30), () -> h.publishedPerApi() >= 10);
       h.sim.pause();
       Map<Long, List<JsonObject>> held = kafkaByRoom(h, kafka.bootstrapServers());
       Map<Long, List<JsonObject>> after = readUntil(resumed, seen -> ROOMS.stream().allMatch(room ->
-          lastSeq(seen.get(room)) >= Math.max(lastSeq(before.get(room)), held.getOrDefault(room, List.of()).size())));
+          lastSeen(before.get(room), seen.get(room)) >= held.getOrDefault(room, List.of()).size()),
+          () -> diagnosis(h) + "; in Kafka: " + seqCounts(held));
       assertThat(resumed.drainUntilPong()).as("nothing after what Kafka holds").isEmpty();
       assertFramesAreKafka(before, after, held);
       resumed.close();
