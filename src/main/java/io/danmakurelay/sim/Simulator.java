@@ -124,6 +124,21 @@ public final class Simulator {
     return core.control(op);
   }
 
+  /** Ground truth of one video part: every dmid that a served pool or dmroll read held, oldest first. */
+  public List<String> videoServedDmids(long cid) {
+    return core.videos.servedDmids(cid);
+  }
+
+  /** The aids of the simulated videos (uploads and the bangumi episode's). */
+  public List<Long> videoAids() {
+    return core.videos.aids();
+  }
+
+  /** Makes the next {@code count} answers about a video id (aid, cid or episode id) faulty. */
+  public void videoFault(long id, VideoFault mode, int count) {
+    core.control(new JsonObject().put("op", "video-fault").put("id", id).put("mode", mode.wireName()).put("count", count));
+  }
+
   /** Stops serving; pending slow answers are dropped. Calling it again does nothing. */
   public Future<Void> close() {
     if (!closed.compareAndSet(false, true)) {
