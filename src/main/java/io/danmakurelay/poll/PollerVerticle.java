@@ -67,6 +67,7 @@ public final class PollerVerticle extends VerticleBase {
   private final RelayState restored;
   private final MeterRegistry registry;
   private final String source;
+  private final UpstreamGate gate;
 
   private PollScheduler scheduler;
   private UpstreamClient upstream;
@@ -112,6 +113,14 @@ public final class PollerVerticle extends VerticleBase {
   }
 
   public PollerVerticle(RelayConfig config, Pipeline pipeline, RelayState restored, MeterRegistry registry) {
+    this(config, pipeline, restored, registry, new UpstreamGate(config.upstream().requestsPerSecond(),
+        config.backoff().initialMs(), config.backoff().maxMs()));
+  }
+
+  /** Spending from the relay's one request budget, shared with its other sources (one IP, one budget). */
+  public PollerVerticle(RelayConfig config, Pipeline pipeline, RelayState restored, MeterRegistry registry,
+      UpstreamGate gate) {
+    this.gate = gate;
     this.config = config;
     this.pipeline = pipeline;
     this.restored = restored;
@@ -129,9 +138,10 @@ public final class PollerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     RelayConfig.Poll poll = config.poll();
-    scheduler = new PollScheduler(new SchedulerSettings(poll.strategy(), config.upstream().requestsPerSecond(),
+    SchedulerSettings settings = new SchedulerSettings(poll.strategy(), config.upstream().requestsPerSecond(),
         poll.intervalMs(), poll.minIntervalMs(), poll.maxIntervalMs(), config.backoff().initialMs(),
-        config.backoff().maxMs()), new Random());
+        config.backoff().maxMs());
+    scheduler = new PollScheduler(settings, new Random(), PollScheduler.strategyFor(settings), gate);
     // Enough concurrent requests to spend the whole budget even when every answer takes the full timeout.
     maxInFlight = (int) Math.max(4, Math.min(512,
         Math.ceil(config.upstream().requestsPerSecond() * config.upstream().timeoutMs() / 1000.0) + 1));

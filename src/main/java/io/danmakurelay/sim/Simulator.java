@@ -21,6 +21,9 @@ public final class Simulator {
   /** HTTP handler instances; the machine this targets has two cores. */
   static final int HTTP_INSTANCES = 2;
 
+  /** The video {@code run --demo} follows: av170001 under its BV id, three parts. */
+  public static final String DEMO_VIDEO = "BV17x411w7KC";
+
   private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
   private final Vertx vertx;
@@ -56,6 +59,19 @@ public final class Simulator {
           return instance;
         }, new DeploymentOptions().setInstances(HTTP_INSTANCES))
         .map(id -> new Simulator(vertx, core, id, instances.get(0).actualPort()));
+  }
+
+  /** Config flags ({@code key=value}) pointing every {@code video.*Url} at a simulator on {@code base}. */
+  public static List<String> videoUrlFlags(String base) {
+    return List.of(
+        "video.pagelistUrl=" + base + VideoRoutes.PAGELIST + "?aid={aid}",
+        "video.archivesUrl=" + base + VideoRoutes.ARCHIVES + "?ids={aid}",
+        "video.viewUrl=" + base + VideoRoutes.VIEW + "?bvid={bvid}",
+        "video.episodeUrl=" + base + "/web_api/episode/{ep}.json",
+        "video.commentUrl=" + base + "/{cid}.xml",
+        "video.rolldateUrl=" + base + "/rolldate,{cid}",
+        "video.dmrollUrl=" + base + "/dmroll,{timestamp},{cid}",
+        "video.recommendUrl=" + base + VideoRoutes.RECOMMEND + "?aid={aid}");
   }
 
   /** The port actually bound. */

@@ -101,17 +101,17 @@ final class VideoCatalog {
   VideoCatalog(long seed, long startMs) {
     this.seed = seed;
     this.startMs = startMs;
-    add(new VideoSpec(170001, "BV1xx411c7mD", "【模拟】弹幕测试 <第一弹> & \"引号\" $1 .*", "动画", 282994, "泠鸢yousa",
+    add(new VideoSpec(170001, "BV17x411w7KC", "【模拟】弹幕测试 <第一弹> & \"引号\" $1 .*", "动画", 282994, "泠鸢yousa",
         1484755580L, "模拟视频\n第二行", List.of(
             new PartSpec(1700011, 1, "第1话  传说的少女", 1407, 500, 5),
             new PartSpec(1700012, 2, "第2话  朱雀的巫女", 1406, 300, 2),
             new PartSpec(1700013, 3, "第3话  朱雀七星", 1407, 200, 0.5)),
         0, 0, null, null, List.of(170002L, 170003L), false));
-    add(new VideoSpec(170002, "BV1Ux411c7mE", "单P视频 😀", "原创音乐", 100, "up主", 1500000000L, "",
+    add(new VideoSpec(170002, "BV17x411w7Kk", "单P视频 😀", "原创音乐", 100, "up主", 1500000000L, "",
         List.of(new PartSpec(1700021, 1, "P1", 306, 1000, 3)), 0, 0, null, null, List.of(170001L), true));
-    add(new VideoSpec(170003, "BV1Ux411c7mF", "大弹幕池", "科技", 101, "大up", 1510000000L, "8000 条",
+    add(new VideoSpec(170003, "BV17x411w7Kr", "大弹幕池", "科技", 101, "大up", 1510000000L, "8000 条",
         List.of(new PartSpec(1700031, 1, "P1", 7200, 8000, 20)), 0, 0, null, null, List.of(), false));
-    add(new VideoSpec(14989419, "BV1Ux411c7mG", "阿松 第二季：第1话", "番剧", 21453565, "TV-TOKYO", 1507017600L, "",
+    add(new VideoSpec(14989419, "BV1Px41137AC", "阿松 第二季：第1话", "番剧", 21453565, "TV-TOKYO", 1507017600L, "",
         List.of(new PartSpec(24417385, 1, "复活 阿松", 1440, 1000, 1)), 114928, 6421, "第二季", "阿松 第二季",
         List.of(), false));
   }

@@ -76,7 +76,7 @@ class SimulatorVideoTest {
     VideoInfo info = ok(VideoApi.parseArchives(200, get("/x/article/archives?ids=170001").body(), 170001));
     assertThat(info.title()).isEqualTo("【模拟】弹幕测试 <第一弹> & \"引号\" $1 .*");
     assertThat(info.ownerName()).isEqualTo("泠鸢yousa");
-    assertThat(ok(VideoApi.parseView(200, get("/x/web-interface/view?bvid=BV1xx411c7mD").body()))).isEqualTo(170001L);
+    assertThat(ok(VideoApi.parseView(200, get("/x/web-interface/view?bvid=BV17x411w7KC").body()))).isEqualTo(170001L);
     Episode ep = ok(VideoApi.parseEpisode(200, get("/web_api/episode/114928.json").body(), 114928));
     assertThat(ep.aid()).isEqualTo(14989419);
     assertThat(ep.cid()).isEqualTo(24417385);
