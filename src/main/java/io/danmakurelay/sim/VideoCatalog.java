@@ -344,10 +344,12 @@ final class VideoCatalog {
     int mode = modes[rng.nextInt(modes.length)];
     int size = rng.nextInt(10) == 0 ? 18 : 25;
     long color = rng.nextInt(4) == 0 ? rng.nextInt(0x1000000) : 16777215;
-    double progress = rng.nextInt((int) Math.max(1, part.spec.durationS() * 1000)) / 1000.0;
+    int progressMs = rng.nextInt((int) Math.max(1, part.spec.durationS() * 1000));
     CRC32 crc = new CRC32();
     crc.update(Long.toString(uid).getBytes(StandardCharsets.US_ASCII));
-    xml.append("<d p=\"").append(String.format(java.util.Locale.ROOT, "%.5f", progress)).append(',')
+    // Seconds with five decimals, as the real pools write them.
+    xml.append("<d p=\"").append(progressMs / 1000).append('.').append((char) ('0' + progressMs / 100 % 10))
+        .append((char) ('0' + progressMs / 10 % 10)).append((char) ('0' + progressMs % 10)).append("00,")
         .append(broken ? "x" : Integer.toString(mode)).append(',').append(size).append(',').append(color).append(',')
         .append(part.arrivalMs(k) / 1000).append(",0,").append(Long.toHexString(crc.getValue())).append(',')
         .append(part.dmid(k)).append(",10\">");

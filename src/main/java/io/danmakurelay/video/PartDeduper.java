@@ -55,15 +55,20 @@ public final class PartDeduper {
     }
     boolean gap = reads > 0 && !ids.isEmpty() && !thisRead.isEmpty() && shared == 0 && pool.full();
     int capacity = (int) Math.min(MAX_IDS, Math.max(pool.maxLimit(), thisRead.size()));
-    LinkedHashSet<String> next = new LinkedHashSet<>();
-    // Oldest first, so that trimming below drops the oldest: ids kept from before, then this read's.
-    for (String id : ids) {
-      if (!thisRead.contains(id)) {
-        next.add(id);
+    if (thisRead.size() >= capacity) {
+      // A full read: the pool holds nothing older, so its ids are all there is to remember.
+      ids = trim(thisRead, capacity);
+    } else {
+      LinkedHashSet<String> next = new LinkedHashSet<>();
+      // Oldest first, so that trimming below drops the oldest: ids kept from before, then this read's.
+      for (String id : ids) {
+        if (!thisRead.contains(id)) {
+          next.add(id);
+        }
       }
+      next.addAll(thisRead);
+      ids = trim(next, capacity);
     }
-    next.addAll(thisRead);
-    ids = trim(next, capacity);
     reads++;
     return new Result(List.copyOf(fresh), duplicates, gap);
   }

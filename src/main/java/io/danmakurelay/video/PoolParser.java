@@ -73,16 +73,16 @@ public final class PoolParser {
             // Markup inside a <d> is not a pool this parser knows: getElementText refuses it, failing the read.
             String text = reader.getElementText();
             depth--;
-            String problem = check(p);
-            if (problem == null) {
+            PoolDanmaku danmaku = p == null ? null : read(p, text, null);
+            if (danmaku != null) {
               if (items.size() >= MAX_ITEMS) {
                 throw new PoolFormatException("more than " + MAX_ITEMS + " danmaku in one pool");
               }
-              items.add(danmaku(p, text));
+              items.add(danmaku);
             } else {
               bad++;
               if (firstBad == null) {
-                firstBad = problem;
+                firstBad = p == null ? "no p attribute" : problem(p);
               }
             }
           }
@@ -113,67 +113,117 @@ public final class PoolParser {
 
   /** Why {@code p} is not a valid danmaku, or null when each of its first eight fields is. */
   static String check(String p) {
-    if (p == null) {
-      return "no p attribute";
+    return p == null ? "no p attribute" : read(p, "", null) == null ? problem(p) : null;
+  }
+
+  /**
+   * The danmaku of {@code p} and {@code text}, or null when a field is bad: one pass over the attribute, no
+   * split, since a pool has thousands of them.
+   */
+  private static PoolDanmaku read(String p, String text, String[] why) {
+    int[] cut = new int[8];
+    int fields = 0;
+    for (int i = 0; i <= p.length() && fields < 8; i++) {
+      if (i == p.length() || p.charAt(i) == ',') {
+        cut[fields++] = i;
+      }
     }
-    String[] f = p.split(",", -1);
-    if (f.length < 8) {
-      return "p has " + f.length + " fields, needs 8";
+    if (fields < 8) {
+      return fail(why, "p has " + fields + " fields, needs 8");
     }
-    if (!decimal(f[0])) {
-      return "p field 1 (time) is not a decimal number of seconds";
+    int f1 = cut[0];
+    if (!decimal(p, 0, f1)) {
+      return fail(why, "p field 1 (time) is not a decimal number of seconds");
     }
-    if (!integer(f[1], 1, 9)) {
-      return "p field 2 (mode) is not 1..9";
+    long mode = integer(p, f1 + 1, cut[1], 1, 9);
+    if (mode < 0) {
+      return fail(why, "p field 2 (mode) is not 1..9");
     }
-    if (!integer(f[2], 1, 1000)) {
-      return "p field 3 (font size) is not 1..1000";
+    long size = integer(p, cut[1] + 1, cut[2], 1, 1000);
+    if (size < 0) {
+      return fail(why, "p field 3 (font size) is not 1..1000");
     }
-    if (!integer(f[3], 0, 0xFFFFFFL)) {
-      return "p field 4 (colour) is not 0..16777215";
+    long color = integer(p, cut[2] + 1, cut[3], 0, 0xFFFFFFL);
+    if (color < 0) {
+      return fail(why, "p field 4 (colour) is not 0..16777215");
     }
-    if (!integer(f[4], 0, 99_999_999_999L)) {
-      return "p field 5 (send time) is not unix seconds";
+    long ctime = integer(p, cut[3] + 1, cut[4], 0, 99_999_999_999L);
+    if (ctime < 0) {
+      return fail(why, "p field 5 (send time) is not unix seconds");
     }
-    if (!integer(f[5], 0, 99)) {
-      return "p field 6 (pool) is not a small number";
+    long pool = integer(p, cut[4] + 1, cut[5], 0, 99);
+    if (pool < 0) {
+      return fail(why, "p field 6 (pool) is not a small number");
     }
-    if (f[6].isEmpty() || f[6].length() > 32 || !f[6].chars().allMatch(Character::isLetterOrDigit)) {
-      return "p field 7 (sender hash) is not a short alphanumeric hash";
+    int hashFrom = cut[5] + 1;
+    int hashTo = cut[6];
+    if (hashTo <= hashFrom || hashTo - hashFrom > 32 || !alphanumeric(p, hashFrom, hashTo)) {
+      return fail(why, "p field 7 (sender hash) is not a short alphanumeric hash");
     }
-    if (f[7].isEmpty() || f[7].length() > 20 || !f[7].chars().allMatch(c -> c >= '0' && c <= '9')) {
-      return "p field 8 (dmid) is not a number";
+    int idFrom = cut[6] + 1;
+    int idTo = cut[7];
+    if (idTo <= idFrom || idTo - idFrom > 20 || !digits(p, idFrom, idTo)) {
+      return fail(why, "p field 8 (dmid) is not a number");
+    }
+    long progressMs = Math.round(Double.parseDouble(p.substring(0, f1)) * 1000);
+    return new PoolDanmaku(p.substring(idFrom, idTo), progressMs, (int) mode, (int) size, color, ctime, (int) pool,
+        p.substring(hashFrom, hashTo), text, p);
+  }
+
+  private static String problem(String p) {
+    String[] why = new String[1];
+    read(p, "", why);
+    return why[0];
+  }
+
+  private static PoolDanmaku fail(String[] why, String reason) {
+    if (why != null) {
+      why[0] = reason;
     }
     return null;
   }
 
-  private static PoolDanmaku danmaku(String p, String text) {
-    String[] f = p.split(",", -1);
-    long progressMs = Math.round(Double.parseDouble(f[0]) * 1000);
-    return new PoolDanmaku(f[7], progressMs, Integer.parseInt(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]),
-        Long.parseLong(f[4]), Integer.parseInt(f[5]), f[6], text, p);
+  /** The value of digits in [from, to) if within [min, max], else -1. */
+  private static long integer(String s, int from, int to, long min, long max) {
+    if (to <= from || to - from > 12) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v >= min && v <= max ? v : -1;
   }
 
-  private static boolean integer(String s, long min, long max) {
-    if (s.isEmpty() || s.length() > 12) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
+  private static boolean digits(String s, int from, int to) {
+    for (int i = from; i < to; i++) {
       char c = s.charAt(i);
       if (c < '0' || c > '9') {
         return false;
       }
     }
-    long v = Long.parseLong(s);
-    return v >= min && v <= max;
+    return true;
   }
 
-  private static boolean decimal(String s) {
-    if (s.isEmpty() || s.length() > 20) {
+  private static boolean alphanumeric(String s, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (!Character.isLetterOrDigit(s.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean decimal(String s, int from, int to) {
+    if (to <= from || to - from > 20 || s.charAt(from) == '.' || s.charAt(to - 1) == '.') {
       return false;
     }
     int dots = 0;
-    for (int i = 0; i < s.length(); i++) {
+    for (int i = from; i < to; i++) {
       char c = s.charAt(i);
       if (c == '.') {
         dots++;
@@ -181,6 +231,6 @@ public final class PoolParser {
         return false;
       }
     }
-    return dots <= 1 && s.charAt(0) != '.' && s.charAt(s.length() - 1) != '.';
+    return dots <= 1;
   }
 }
