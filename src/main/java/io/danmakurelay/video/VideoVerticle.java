@@ -655,36 +655,41 @@ public final class VideoVerticle extends VerticleBase {
         : fill(settings.commentUrl(), "cid", cid);
     String endpoint = history ? "dmroll" : "pool";
     inFlight++;
-    client.get(url, MAX_POOL_BODY_BYTES).onComplete(done -> {
-      inFlight--;
-      p.busy = false;
-      ApiAnswer<Pool> answer = poolAnswer(done.result());
-      settle(endpoint, answer, now);
-      if (!stopping && parts.get(cid) == p) {
-        if (answer instanceof ApiAnswer.Ok<Pool> ok) {
-          onPool(p, ok.value(), date);
-        } else if (answer instanceof ApiAnswer.NotFound<Pool> nf && history) {
-          // A date whose snapshot is gone: nothing to read there.
-          p.dates.remove(0);
-          p.historyDoneUntil = date.timestamp();
-          p.historyDatesDone++;
-          if (p.dates.isEmpty()) {
-            finishHistory(p);
-          } else {
-            publishState(p);
+    // Inflating and parsing a pool of thousands takes tens of milliseconds: off the event loop.
+    client.get(url, MAX_POOL_BODY_BYTES)
+        .compose(raw -> vertx.executeBlocking(() -> poolAnswer(raw), false))
+        .onComplete(done -> {
+          inFlight--;
+          p.busy = false;
+          ApiAnswer<Pool> answer = done.succeeded() ? done.result()
+              : new ApiAnswer.Failed<>(PollOutcome.PARSE_ERROR, FailureKind.RETRY, "reading the pool failed: "
+                  + VideoApi.reason(String.valueOf(done.cause())));
+          settle(endpoint, answer, now);
+          if (!stopping && parts.get(cid) == p) {
+            if (answer instanceof ApiAnswer.Ok<Pool> ok) {
+              onPool(p, ok.value(), date);
+            } else if (answer instanceof ApiAnswer.NotFound<Pool> nf && history) {
+              // A date whose snapshot is gone: nothing to read there.
+              p.dates.remove(0);
+              p.historyDoneUntil = date.timestamp();
+              p.historyDatesDone++;
+              if (p.dates.isEmpty()) {
+                finishHistory(p);
+              } else {
+                publishState(p);
+              }
+            } else if (answer instanceof ApiAnswer.NotFound<Pool> nf) {
+              p.missing = true;
+              p.problem = "pool does not exist: " + nf.reason();
+              p.schedule.onFailure(System.currentTimeMillis(), settings.maxIntervalMs());
+              log.warn("video part {} (av{}): pool not found ({}); trying again in {} ms", cid, p.video.aid, nf.reason(),
+                  settings.maxIntervalMs());
+            } else {
+              partFailure(p, (ApiAnswer.Failed<?>) answer);
+            }
           }
-        } else if (answer instanceof ApiAnswer.NotFound<Pool> nf) {
-          p.missing = true;
-          p.problem = "pool does not exist: " + nf.reason();
-          p.schedule.onFailure(System.currentTimeMillis(), settings.maxIntervalMs());
-          log.warn("video part {} (av{}): pool not found ({}); trying again in {} ms", cid, p.video.aid, nf.reason(),
-              settings.maxIntervalMs());
-        } else {
-          partFailure(p, (ApiAnswer.Failed<?>) answer);
-        }
-      }
-      pump();
-    });
+          pump();
+        });
   }
 
   /** A pool answer to a parsed pool, or why not: JSON error bodies, bad compression, malformed XML. */
