@@ -248,4 +248,33 @@ class VideoIntegrationTest {
       assertThat(h.get("/api/videos").body()).doesNotContain("secret").doesNotContain("ep999");
     }
   }
+
+  @Test
+  @DisplayName("video reads and live polls spend one request budget: together they never exceed it")
+  void oneBudget(@TempDir Path dir) throws Exception {
+    try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 2, 2, 23))) {
+      List<String> flags = videoFlags(h, "kafka.dataDir=" + dir.resolve("kafka"), "videos=170002,av170001",
+          "rooms=1000001,1000002", "poll.strategy=fixed", "poll.intervalMs=100", "poll.minIntervalMs=100");
+      flags.removeIf(f -> f.startsWith("upstream.requestsPerSecond="));
+      flags.add("upstream.requestsPerSecond=4");
+      h.startRelay(flags);
+      await("polls and video reads both under way", Duration.ofSeconds(60), () -> {
+        JsonObject totals = h.sim.stats().getJsonObject("totals");
+        return totals.getLong("poll_requests") >= 20
+            && h.sim.stats().getJsonObject("video_totals").getLong("video_requests") >= 10;
+      });
+      // Both sources want far more than 4 requests/s (two rooms every 100 ms, four parts every 300 ms), so with
+      // one budget 40 more requests take at least 10 s less one grant; with a budget each they would take ~5 s.
+      // (A load spike can only make them slower. Arrival times at the simulator jitter, so its sliding
+      // one-second maximum is not a fair measure of what the relay sent.)
+      long before = h.sim.stats().getJsonObject("totals").getLong("requests");
+      long started = System.nanoTime();
+      await("40 more requests", Duration.ofSeconds(60),
+          () -> h.sim.stats().getJsonObject("totals").getLong("requests") >= before + 40);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      assertThat(seconds).as("seconds for 40 requests at 4/s").isGreaterThanOrEqualTo(9.5);
+      JsonObject totals = h.sim.stats().getJsonObject("totals");
+      assertThat(totals.getLong("requests_rejected_412")).isZero();
+    }
+  }
 }
