@@ -12,5 +12,12 @@ public final class Addresses {
   /** Request (web to poller): the poller's health facts. */
   public static final String POLLER_STATUS = "relay.poller.status";
 
+  /** Request (web to video reader): the videos and their parts; answers {@code {"videos":[...]}}. */
+  public static final String VIDEOS_LIST = "relay.videos.list";
+  /** Request (web to video reader): {@code {"video":ID}}; answers the video's entry. */
+  public static final String VIDEOS_ADD = "relay.videos.add";
+  /** Request (web to video reader): {@code {"video":ID}}; answers {@code {"removed":bool}}. */
+  public static final String VIDEOS_REMOVE = "relay.videos.remove";
+
   private Addresses() {}
 }

@@ -8,6 +8,7 @@ import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.poll.UpstreamGate;
+import io.danmakurelay.video.VideoVerticle;
 import io.danmakurelay.web.RelayMetrics;
 import io.danmakurelay.web.WebVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -66,11 +67,16 @@ public final class Relay implements AutoCloseable {
           .build();
 
       AtomicReference<PollerVerticle> poller = new AtomicReference<>();
+      AtomicReference<VideoVerticle> video = new AtomicReference<>();
       sink = new KafkaSink(bootstrap, config.kafka().transactionalId(), config.kafka().producer(),
           config.kafka().bufferSize(), new RecordFormat(config.kafka()), registry, batch -> {
             PollerVerticle p = poller.get();
             if (p != null) {
               p.onCommitted(batch);
+            }
+            VideoVerticle v = video.get();
+            if (v != null) {
+              v.onCommitted(batch);
             }
           });
       sink.start();
@@ -84,12 +90,14 @@ public final class Relay implements AutoCloseable {
       RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
       Pipeline pipeline = new Pipeline(sink);
       state.streams().forEach(pipeline::restore);
-      // One IP, one budget: every source spends its requests from this gate.
+      // One IP, one request budget: live polls and video reads spend from the same gate.
       UpstreamGate gate = new UpstreamGate(config.upstream().requestsPerSecond(), config.backoff().initialMs(),
           config.backoff().maxMs());
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
+      video.set(new VideoVerticle(config, pipeline, state, gate, registry));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
+      vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       return new Relay(embedded, bootstrap, sink, vertx, web);
     } catch (Exception | Error e) {

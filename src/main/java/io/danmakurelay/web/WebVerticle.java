@@ -91,6 +91,9 @@ public final class WebVerticle extends VerticleBase {
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     router.post("/api/rooms").handler(this::requireAdmin).handler(this::addRoom);
     router.delete("/api/rooms/:id").handler(this::requireAdmin).handler(this::removeRoom);
+    router.get("/api/videos").handler(ctx -> ask(ctx, Addresses.VIDEOS_LIST, new JsonObject(), 200));
+    router.post("/api/videos").handler(this::requireAdmin).handler(this::addVideo);
+    router.delete("/api/videos/:id").handler(this::requireAdmin).handler(this::removeVideo);
     router.route("/api/*").handler(ctx -> error(ctx, 404, "no such API endpoint"));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
 
@@ -197,6 +200,39 @@ public final class WebVerticle extends VerticleBase {
             ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(reply.body().encode());
           } else {
             error(ctx, 404, "room " + id + " is not followed");
+          }
+        })
+        .onFailure(e -> replyFailure(ctx, e));
+  }
+
+  private void addVideo(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      body = null;
+    }
+    if (body == null || !body.containsKey("video")) {
+      error(ctx, 400, "the body must be a JSON object like {\"video\": \"BV1xx411c7mD\"}");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.VIDEOS_ADD, new JsonObject().put("video", body.getValue("video")), ASK)
+        .onSuccess(reply -> {
+          JsonObject entry = reply.body();
+          boolean created = Boolean.TRUE.equals(entry.remove("created"));
+          ctx.response().setStatusCode(created ? 201 : 200).putHeader("Content-Type", JSON).end(entry.encode());
+        })
+        .onFailure(e -> replyFailure(ctx, e));
+  }
+
+  private void removeVideo(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    vertx.eventBus().<JsonObject>request(Addresses.VIDEOS_REMOVE, new JsonObject().put("video", id), ASK)
+        .onSuccess(reply -> {
+          if (reply.body().getBoolean("removed")) {
+            ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(reply.body().encode());
+          } else {
+            error(ctx, 404, "video " + reply.body().getString("video", "") + " is not followed");
           }
         })
         .onFailure(e -> replyFailure(ctx, e));
