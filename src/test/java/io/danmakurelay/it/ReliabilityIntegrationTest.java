@@ -119,8 +119,11 @@ class ReliabilityIntegrationTest {
       Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
           .redirectOutput(dir.resolve("child.log").toFile()).directory(new File(".")).start();
       try {
-        h.sim.resume();
         String childMetrics = "http://127.0.0.1:" + childPort + "/metrics";
+        // Traffic starts once the child serves: a JVM that takes longer than the upstream's 10-message window
+        // to start (a loaded machine) would otherwise lose the first messages before its first poll.
+        await("the child relay serves", Duration.ofSeconds(120), () -> serving(h, childMetrics));
+        h.sim.resume();
         await("the child relay published", Duration.ofSeconds(60), () -> published(h, childMetrics) >= 25);
         child.destroyForcibly();
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -137,6 +140,15 @@ class ReliabilityIntegrationTest {
       h.assertKafkaMatchesGroundTruth(kafka.bootstrapServers(), "danmaku");
     } finally {
       kafka.close();
+    }
+  }
+
+  private static boolean serving(RelayHarness h, String url) {
+    try {
+      return h.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(15))
+          .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (Exception notUpYet) {
+      return false;
     }
   }
 
