@@ -124,6 +124,16 @@ public final class Simulator {
     return core.control(op);
   }
 
+  /** The ground truth of every push connection served so far, in the order they opened. */
+  public List<PushConnectionStats> pushConnections() {
+    return core.push.snapshot();
+  }
+
+  /** The push part of {@code /sim/stats?push=true}. */
+  public JsonObject pushStats() {
+    return core.push.statsJson(true);
+  }
+
   /** Stops serving; pending slow answers are dropped. Calling it again does nothing. */
   public Future<Void> close() {
     if (!closed.compareAndSet(false, true)) {
