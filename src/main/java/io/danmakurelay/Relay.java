@@ -8,6 +8,7 @@ import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.DanmakuEvent;
 import io.danmakurelay.poll.PollerVerticle;
+import io.danmakurelay.poll.UpstreamGate;
 import io.danmakurelay.web.WebVerticle;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -64,7 +65,6 @@ public final class Relay implements AutoCloseable {
     try {
       log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
       RelayState.ensureTopics(bootstrap, config.kafka(), KAFKA_TIMEOUT);
-      RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
 
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new JvmMemoryMetrics().bindTo(registry);
@@ -88,13 +88,20 @@ public final class Relay implements AutoCloseable {
             }
           });
       sink.start();
-      // Kafka answered a moment ago (topics, state): let the producer finish its set-up so /health starts UP.
+      // The producer's initTransactions fences the previous incarnation and aborts its open transaction (a
+      // kill -9 mid-commit). Only then is the state topic's committed end the real end: read before, a
+      // read_committed consumer stops at the open transaction and restores an older dedupe state and seq.
       if (!sink.awaitReady(KAFKA_TIMEOUT)) {
-        log.warn("the Kafka producer is not ready yet; messages will wait in the buffer until it is");
+        throw new IllegalStateException("the Kafka producer could not start its transactions within "
+            + KAFKA_TIMEOUT.toSeconds() + " s" + (sink.lastError() == null ? "" : ": " + sink.lastError()));
       }
+      RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
       Pipeline pipeline = new Pipeline(sink);
       state.streams().forEach(pipeline::restore);
-      poller.set(new PollerVerticle(config, pipeline, state, registry));
+      // One IP, one budget: every source spends its requests from this gate.
+      UpstreamGate gate = new UpstreamGate(config.upstream().requestsPerSecond(), config.backoff().initialMs(),
+          config.backoff().maxMs());
+      poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.danmakurelay.config;
 
+import io.danmakurelay.upstream.RoomId;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -355,22 +356,6 @@ public final class ConfigLoader {
     }
   }
 
-  /** Parses a room id as given by a user: a positive integer (number or decimal string). */
-  public static long parseRoomId(Object value) {
-    if (value instanceof Number n) {
-      double d = n.doubleValue();
-      if (d >= 1 && d == Math.rint(d) && d < 1e15) {
-        return n.longValue();
-      }
-    } else if (value instanceof String s && s.trim().matches("[0-9]{1,15}")) {
-      long id = Long.parseLong(s.trim());
-      if (id >= 1) {
-        return id;
-      }
-    }
-    throw new IllegalArgumentException("a room id must be a positive integer, got " + describe(value));
-  }
-
   static String describe(Object value) {
     if (value == null) {
       return "null";
@@ -486,7 +471,7 @@ public final class ConfigLoader {
       List<Long> out = new ArrayList<>();
       for (Object item : array) {
         try {
-          long id = parseRoomId(item);
+          long id = RoomId.parse(item);
           if (!out.contains(id)) {
             out.add(id);
           }

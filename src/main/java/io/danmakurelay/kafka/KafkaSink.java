@@ -1,6 +1,7 @@
 package io.danmakurelay.kafka;
 
 import io.danmakurelay.pipeline.BatchSink;
+import io.danmakurelay.poll.BackoffPolicy;
 import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SourceItem;
 import io.micrometer.core.instrument.Counter;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -47,8 +49,8 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaSink.class);
   /** Batches gathered into one transaction: large enough to amortise the commit, small enough to stay quick. */
   private static final int MAX_BATCHES_PER_TRANSACTION = 500;
-  private static final long RETRY_BACKOFF_MS = 500;
-  private static final long RETRY_BACKOFF_MAX_MS = 5_000;
+  /** Between failed transaction attempts: the relay's one backoff rule, 0.5 s doubling up to 5 s. */
+  private static final BackoffPolicy RETRY_BACKOFF = new BackoffPolicy(500, 5_000);
   private static final long IDLE_PROBE_NANOS = TimeUnit.SECONDS.toNanos(3);
 
   private final Map<String, Object> producerConfig;
@@ -198,7 +200,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
   }
 
   private void run() {
-    long backoff = RETRY_BACKOFF_MS;
+    int failures = 0;
     List<Prepared> pending = new ArrayList<>();
     List<SequencedBatch> drained = new ArrayList<>();
     while (!fatal) {
@@ -227,11 +229,10 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
         break;
       }
       if (publish(pending)) {
-        backoff = RETRY_BACKOFF_MS;
+        failures = 0;
         pending.clear();
       } else if (!fatal) {
-        sleepQuietly(backoff);
-        backoff = Math.min(backoff * 2, RETRY_BACKOFF_MAX_MS);
+        sleepQuietly(RETRY_BACKOFF.delayMs(++failures, ThreadLocalRandom.current()));
       }
     }
     closeProducer(Duration.ofSeconds(5));

@@ -9,10 +9,20 @@ public final class StateKeys {
   /** A room followed at run time: {@code room/<requested id>}. */
   public static final String FOLLOWED_ROOM = "room/";
 
+  /**
+   * What {@code room_init} answered for a requested id: {@code resolved/<requested id>} →
+   * {@code {"room_id":REAL,"short_id":SHORT}}, so a restart polls at once instead of resolving every room again.
+   */
+  public static final String RESOLVED_ROOM = "resolved/";
+
   private StateKeys() {}
 
   public static String followedRoom(long requestedId) {
     return FOLLOWED_ROOM + requestedId;
+  }
+
+  public static String resolvedRoom(long requestedId) {
+    return RESOLVED_ROOM + requestedId;
   }
 
   /** The id after {@code prefix} in {@code key}, or -1 when the key is not of that kind. */

@@ -7,6 +7,7 @@ import io.danmakurelay.fanout.FanoutLimits;
 import io.danmakurelay.fanout.FanoutSettings;
 import io.danmakurelay.kafka.KafkaSink;
 import io.danmakurelay.poll.DanmakuEvent;
+import io.danmakurelay.upstream.RoomId;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -189,11 +190,12 @@ public final class WebVerticle extends VerticleBase {
 
   private void removeRoom(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if (id == null || !id.matches("[0-9]{1,15}") || Long.parseLong(id) < 1) {
+    long room = RoomId.parseOrNegative(id);
+    if (room < 0) {
       error(ctx, 400, "a room id must be a positive integer");
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.ROOMS_REMOVE, new JsonObject().put("room", Long.parseLong(id)), ASK)
+    vertx.eventBus().<JsonObject>request(Addresses.ROOMS_REMOVE, new JsonObject().put("room", room), ASK)
         .onSuccess(reply -> {
           if (reply.body().getBoolean("removed")) {
             ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(reply.body().encode());

@@ -7,12 +7,22 @@ import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import io.danmakurelay.pipeline.BatchSink;
+import io.danmakurelay.pipeline.Pipeline;
+import io.danmakurelay.pipeline.SequencedBatch;
+import io.danmakurelay.pipeline.SourceItem;
+import io.danmakurelay.upstream.Danmaku;
+import io.danmakurelay.upstream.DanmakuList;
+import io.danmakurelay.upstream.PollResult;
+import io.danmakurelay.upstream.RoomInitResult;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.json.JsonObject;
 
 /**
- * An offline, deterministic model of the simulator driven by the real {@link PollScheduler} in virtual time:
+ * An offline, deterministic model of the simulator driving the relay's own {@link PollLoop} in virtual time:
  * Zipf room rates, Poisson arrivals, each poll answering the last 10 messages with one-second timestamps.
  * Measures the share of messages captured and checks the budget in every one-second window.
  * Run: {@code mvn -B -o -q test -Dtest=CaptureSimulationTest} (prints the table), or {@link #main}.
@@ -173,14 +183,14 @@ public final class CaptureSimulation {
     double[] rates = zipfRates(scenario.rooms(), scenario.zipf(), scenario.totalRate());
     List<SimRoom> rooms = new ArrayList<>();
     SplittableRandom seeds = new SplittableRandom(scenario.seed() ^ jumpAtMs);
-    SimRoom live = new SimRoom(0, seeds.split(),
+    SimRoom live = new SimRoom(scenario.rooms() + 1, seeds.split(),
         new double[] {-HISTORY_MS, jumpAtMs, jumpAtMs + liveForMs}, new double[] {0, liveRate, 0});
     live.track = true;
     rooms.add(live);
     for (int k = 0; k < rates.length; k++) {
       rooms.add(new SimRoom(k + 1, seeds.split(), new double[] {-HISTORY_MS}, new double[] {rates[k]}));
     }
-    Run run = new Run(scenario, rooms, 0, jumpAtMs + liveForMs + RELEASE_WATCH_MS);
+    Run run = new Run(scenario, rooms, live.id, jumpAtMs + liveForMs + RELEASE_WATCH_MS);
     run.execute();
 
     long firstPollAfterJump = -1;
@@ -222,13 +232,19 @@ public final class CaptureSimulation {
     return new GoLive(jumpAtMs / 1000.0, detected, capturing, released);
   }
 
-  /** Drives the scheduler the way PollerVerticle does, with answers arriving LATENCY_MS after each request. */
-  private static final class Run {
+  /**
+   * Drives the relay's own {@link PollLoop} (with the real scheduler, deduper and pipeline) in virtual time:
+   * each poll answers LATENCY_MS later with the room's last 10 messages, and what the loop publishes is what
+   * it captured.
+   */
+  private static final class Run implements PollLoop.Requests, BatchSink {
     final Scenario scenario;
     final List<SimRoom> rooms;
     final SimRoom[] byId;
     final long trackedRoomId;
+    final VirtualTime time = new VirtualTime(EPOCH_OFFSET_MS);
     final PollScheduler scheduler;
+    final PollLoop loop;
     final long measureFrom;
     final long measureTo;
     /** Messages of the measured period are still counted when captured up to maxInterval later. */
@@ -250,7 +266,14 @@ public final class CaptureSimulation {
       for (SimRoom room : rooms) {
         byId[(int) room.id] = room;
       }
-      this.scheduler = new PollScheduler(scenario.settings(), new SplittableRandom(scenario.seed() + 1));
+      SchedulerSettings settings = scenario.settings();
+      UpstreamGate gate = new UpstreamGate(settings.requestsPerSecond(), settings.backoffInitialMs(),
+          settings.backoffMaxMs());
+      this.scheduler = new PollScheduler(settings, new SplittableRandom(scenario.seed() + 1),
+          PollScheduler.strategyFor(settings), gate);
+      this.loop = new PollLoop("ajax-msg", 512, scheduler, new Pipeline(this), this, time, this::now,
+          new PollMetrics(new SimpleMeterRegistry(), false, gate, this::now),
+          new BackoffPolicy(settings.backoffInitialMs(), settings.backoffMaxMs()), new SplittableRandom(scenario.seed()));
       this.measureFrom = scenario.warmupMs();
       this.measureTo = scenario.warmupMs() + scenario.measureMs();
       this.end = endMs > 0 ? endMs : measureTo + scenario.maxIntervalMs() + 5_000;
@@ -260,62 +283,77 @@ public final class CaptureSimulation {
       }
     }
 
+    /** Virtual ms since the start of the run. */
+    long virtual() {
+      return time.now() - EPOCH_OFFSET_MS;
+    }
+
+    long now() {
+      return time.now();
+    }
+
     void execute() {
       List<SimRoom> order = new ArrayList<>(rooms);
       Collections.shuffle(order, new Random(scenario.seed()));
       for (SimRoom room : order) {
-        scheduler.addRoom(room.id, EPOCH_OFFSET_MS);
+        // Known ids, as after an earlier run: polling starts at once, as in the scheduler-only model.
+        loop.follow(room.id, new JsonObject().put("room_id", room.id).put("short_id", 0));
       }
-      PriorityQueue<long[]> answers = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
-      long now = 0;
-      long nextSample = 0;
-      while (now <= end) {
-        Decision decision = scheduler.next(EPOCH_OFFSET_MS + now);
-        long wake;
-        if (decision instanceof Decision.PollNow poll) {
-          countRequest(now);
-          answers.add(new long[] {now + LATENCY_MS, poll.roomId()});
-          SimRoom polled = byId[(int) poll.roomId()];
-          if (now >= measureFrom && now < measureTo && polled.lastPollAt >= measureFrom) {
-            long gap = now - polled.lastPollAt;
-            maxPollGapMs = Math.max(maxPollGapMs, gap);
-            if (gap > scenario.maxIntervalMs()) {
-              pollsOverMaxInterval++;
-            }
-          }
-          polled.lastPollAt = now;
-          if (poll.roomId() == trackedRoomId) {
-            trackedPolls.add(now);
-          }
-          continue;
-        } else if (decision instanceof Decision.WaitUntil wait) {
-          wake = wait.atMs() - EPOCH_OFFSET_MS;
-          if (wake <= now) {
-            throw new IllegalStateException("WaitUntil(" + wake + ") is not after now=" + now);
-          }
-        } else {
-          wake = Long.MAX_VALUE;
-        }
-        long nextAnswer = answers.isEmpty() ? Long.MAX_VALUE : answers.peek()[0];
-        now = Math.min(wake, nextAnswer);
-        if (trackedRoomId >= 0) {
-          now = Math.min(now, nextSample);
-          if (now == nextSample) {
-            long sampledAt = nextSample;
-            scheduler.room(trackedRoomId, EPOCH_OFFSET_MS + now)
-                .ifPresent(r -> trackedIntervals.add(new long[] {sampledAt, r.intervalMs()}));
-            nextSample += 250;
-          }
-        }
-        while (!answers.isEmpty() && answers.peek()[0] == now) {
-          long[] answer = answers.poll();
-          SimRoom room = byId[(int) answer[1]];
-          scheduler.onSuccess(room.id, EPOCH_OFFSET_MS + now, room.poll(now));
-        }
+      if (trackedRoomId >= 0) {
+        sample();
       }
+      time.runUntil(EPOCH_OFFSET_MS + end);
+      loop.stop();
       for (SimRoom room : rooms) {
         room.advanceTo(end);
       }
+    }
+
+    private void sample() {
+      long sampledAt = virtual();
+      scheduler.room(trackedRoomId, now()).ifPresent(r -> trackedIntervals.add(new long[] {sampledAt, r.intervalMs()}));
+      time.setTimer(250, this::sample);
+    }
+
+    @Override
+    public void poll(long roomId, Consumer<PollResult> done) {
+      long at = virtual();
+      countRequest(at);
+      SimRoom polled = byId[(int) roomId];
+      if (at >= measureFrom && at < measureTo && polled.lastPollAt >= measureFrom) {
+        long gap = at - polled.lastPollAt;
+        maxPollGapMs = Math.max(maxPollGapMs, gap);
+        if (gap > scenario.maxIntervalMs()) {
+          pollsOverMaxInterval++;
+        }
+      }
+      polled.lastPollAt = at;
+      if (roomId == trackedRoomId) {
+        trackedPolls.add(at);
+      }
+      time.after(LATENCY_MS, () -> done.accept(polled.poll(virtual())));
+    }
+
+    @Override
+    public void roomInit(long requestedId, Consumer<RoomInitResult> done) {
+      throw new IllegalStateException("every room id is known in the simulation");
+    }
+
+    @Override
+    public void submit(SequencedBatch batch) {
+      if (batch.stream() == null) {
+        return;
+      }
+      SimRoom room = byId[(int) batch.stream().id()];
+      for (SourceItem item : batch.items()) {
+        String id = item.value().getString("id");
+        room.capture(Integer.parseInt(id.substring(id.indexOf('-') + 1)));
+      }
+    }
+
+    @Override
+    public boolean hasRoomFor(int messages) {
+      return true;
     }
 
     private void countRequest(long now) {
@@ -337,10 +375,9 @@ public final class CaptureSimulation {
     final double[] segmentStarts;
     final double[] segmentRates;
     final double[] last = new double[WINDOW];
+    final Danmaku[] lastMessages = new Danmaku[WINDOW];
     long total;
-    long totalAtLastPoll;
     long lastPollAt = Long.MIN_VALUE;
-    boolean polledBefore;
     double clock;
     int segment;
     long measureFrom;
@@ -348,7 +385,7 @@ public final class CaptureSimulation {
     long generatedInWindow;
     long capturedInWindow;
     boolean track;
-    double[] trackedTimes = new double[1024];
+    double[] times = new double[256];
     final BitSet captured = new BitSet();
 
     SimRoom(long id, SplittableRandom random, double[] segmentStarts, double[] segmentRates) {
@@ -385,13 +422,16 @@ public final class CaptureSimulation {
     }
 
     private void arrive(double at) {
-      last[(int) (total % WINDOW)] = at;
-      if (track) {
-        if (total == trackedTimes.length) {
-          trackedTimes = Arrays.copyOf(trackedTimes, trackedTimes.length * 2);
-        }
-        trackedTimes[(int) total] = at;
+      int slot = (int) (total % WINDOW);
+      last[slot] = at;
+      String text = "m" + total;
+      // A unique id_str, as gethistory gives: the relay's deduper aligns windows by it.
+      lastMessages[slot] = new Danmaku(DanmakuList.ROOM, text, 1, "n", "", wholeSecond(at), id + "-" + total, "", null,
+          EMPTY_RAW);
+      if (total == times.length) {
+        times = Arrays.copyOf(times, times.length * 2);
       }
+      times[(int) total] = at;
       total++;
       if (at >= measureFrom && at < measureTo) {
         generatedInWindow++;
@@ -399,34 +439,29 @@ public final class CaptureSimulation {
     }
 
     double[] arrivalTimes() {
-      return Arrays.copyOf(trackedTimes, (int) total);
+      return Arrays.copyOf(times, (int) total);
     }
 
-    /** The answer at t: the last 10 arrivals, the new ones among them captured, timestamps in whole seconds. */
-    PollObservation poll(long t) {
-      advanceTo(t);
-      long arrived = total - totalAtLastPoll;
-      int windowSize = (int) Math.min(total, WINDOW);
-      int fresh = polledBefore ? (int) Math.min(arrived, WINDOW) : windowSize;
-      boolean gap = polledBefore && arrived >= WINDOW;
-      for (long i = total - fresh; i < total; i++) {
-        double at = last[(int) (i % WINDOW)];
+    /** The relay published message {@code index}: counted once. */
+    void capture(int index) {
+      if (!captured.get(index)) {
+        captured.set(index);
+        double at = times[index];
         if (at >= measureFrom && at < measureTo) {
           capturedInWindow++;
         }
-        if (track) {
-          captured.set((int) i);
-        }
       }
-      long oldest = 0;
-      long newest = 0;
-      if (windowSize > 0) {
-        oldest = wholeSecond(last[(int) ((total - windowSize) % WINDOW)]);
-        newest = wholeSecond(last[(int) ((total - 1) % WINDOW)]);
+    }
+
+    /** The answer at t: the last 10 arrivals, oldest first, timestamps in whole seconds. */
+    PollResult poll(long t) {
+      advanceTo(t);
+      int windowSize = (int) Math.min(total, WINDOW);
+      List<Danmaku> window = new ArrayList<>(windowSize);
+      for (long i = total - windowSize; i < total; i++) {
+        window.add(lastMessages[(int) (i % WINDOW)]);
       }
-      totalAtLastPoll = total;
-      polledBefore = true;
-      return new PollObservation(fresh, windowSize, gap, oldest, newest);
+      return new PollResult.Success(window, List.of());
     }
 
     /** Epoch ms at one-second resolution, as the legacy API's timeline gives them. */
@@ -434,6 +469,8 @@ public final class CaptureSimulation {
       return Math.floorDiv((long) Math.floor(atMs), 1000) * 1000 + EPOCH_OFFSET_MS;
     }
   }
+
+  private static final JsonObject EMPTY_RAW = new JsonObject();
 
   /** Virtual time 0 is this epoch instant (a whole second) for the scheduler and the message timestamps. */
   static final long EPOCH_OFFSET_MS = 1_764_000_000_000L;
