@@ -8,6 +8,7 @@ import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.DanmakuEvent;
 import io.danmakurelay.poll.PollerVerticle;
+import io.danmakurelay.push.PushSource;
 import io.danmakurelay.poll.UpstreamGate;
 import io.danmakurelay.web.WebVerticle;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -104,6 +105,9 @@ public final class Relay implements AutoCloseable {
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
+      if (config.upstream().pushEnabled()) {
+        startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
+      }
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       return new Relay(embedded, bootstrap, sink, vertx, web);
     } catch (Exception | Error e) {
@@ -118,6 +122,20 @@ public final class Relay implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** The push source runs on the poller's context, whose rooms and dedupers it shares (modes push, hybrid). */
+  private static io.vertx.core.Future<PushSource> startPush(Vertx vertx, RelayConfig config, PollerVerticle poller,
+      Pipeline pipeline, UpstreamGate gate, PrometheusMeterRegistry registry) {
+    io.vertx.core.Promise<PushSource> started = io.vertx.core.Promise.promise();
+    poller.runOnContext(v -> {
+      try {
+        started.complete(new PushSource(vertx, config, poller.loop(), pipeline, gate, registry).start());
+      } catch (RuntimeException e) {
+        started.fail(e);
+      }
+    });
+    return started.future();
   }
 
   public int httpPort() {

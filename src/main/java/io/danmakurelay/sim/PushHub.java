@@ -168,6 +168,13 @@ final class PushHub {
   }
 
   private void advanceEvents(RoomEvents e, long nowMs) {
+    if (model.paused()) {
+      // A paused simulator sends nothing: the time passes without commands, as it does without messages.
+      while (e.nextAtMs <= nowMs) {
+        e.nextAtMs += e.gap();
+      }
+      return;
+    }
     while (e.nextAtMs <= nowMs) {
       long at = (long) e.nextAtMs;
       JsonObject command = PushCommands.randomEvent(e.rng, e.room, at, e.nextId());
