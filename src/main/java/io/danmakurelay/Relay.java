@@ -7,6 +7,7 @@ import io.danmakurelay.kafka.RecordFormat;
 import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.PollerVerticle;
+import io.danmakurelay.push.PushSource;
 import io.danmakurelay.poll.UpstreamGate;
 import io.danmakurelay.video.VideoVerticle;
 import io.danmakurelay.web.RelayMetrics;
@@ -97,6 +98,9 @@ public final class Relay implements AutoCloseable {
       video.set(new VideoVerticle(config, pipeline, state, gate, registry));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
+      if (config.upstream().pushEnabled()) {
+        startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
+      }
       vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       return new Relay(embedded, bootstrap, sink, vertx, web);
@@ -112,6 +116,20 @@ public final class Relay implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** The push source runs on the poller's context, whose rooms and dedupers it shares (modes push, hybrid). */
+  private static io.vertx.core.Future<PushSource> startPush(Vertx vertx, RelayConfig config, PollerVerticle poller,
+      Pipeline pipeline, UpstreamGate gate, PrometheusMeterRegistry registry) {
+    io.vertx.core.Promise<PushSource> started = io.vertx.core.Promise.promise();
+    poller.runOnContext(v -> {
+      try {
+        started.complete(new PushSource(vertx, config, poller.loop(), pipeline, gate, registry).start());
+      } catch (RuntimeException e) {
+        started.fail(e);
+      }
+    });
+    return started.future();
   }
 
   public int httpPort() {

@@ -78,9 +78,18 @@ final class RunCommand implements Callable<Integer> {
       Simulator simulator = Simulator.start(simVertx, SimulatorSettings.defaults(0, DEMO_ROOMS, 8.0, 42))
           .await(30, TimeUnit.SECONDS);
       String base = "http://127.0.0.1:" + simulator.port();
-      List<String> demoFlags = new ArrayList<>(flags);
-      demoFlags.add("upstream.url=" + base + (config.upstream().modernApi()
-          ? "/xlive/web-room/v1/dM/gethistory" : "/ajax/msg"));
+      List<String> demoFlags = new ArrayList<>();
+      // Push and poll dedupe across sources by id_str, which only gethistory carries: with push on, the demo
+      // polls gethistory (a user's own upstream.api flag still wins).
+      boolean modern = config.upstream().modernApi() || config.upstream().pushEnabled();
+      if (modern) {
+        demoFlags.add("upstream.api=gethistory");
+      }
+      demoFlags.addAll(flags);
+      demoFlags.add("upstream.url=" + base + (modern ? "/xlive/web-room/v1/dM/gethistory" : "/ajax/msg"));
+      demoFlags.add("upstream.danmuInfoUrl=" + base + "/xlive/web-room/v1/index/getDanmuInfo");
+      demoFlags.add("upstream.navUrl=" + base + "/x/web-interface/nav");
+      demoFlags.add("upstream.buvidUrl=" + base + "/x/frontend/finger/spi");
       demoFlags.add("upstream.roomInitUrl=" + base + "/room/v1/Room/room_init");
       demoFlags.addAll(Simulator.videoUrlFlags(base));
       if (config.videos().isEmpty()) {

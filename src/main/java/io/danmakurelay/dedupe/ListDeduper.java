@@ -107,6 +107,17 @@ final class ListDeduper {
     this.fingerprints = fingerprints;
   }
 
+  /** The id_strs of the retained tail, oldest first (modern items only). */
+  List<String> retainedIds() {
+    List<String> ids = new ArrayList<>();
+    for (Seen seen : history) {
+      if (seen.idStr != null) {
+        ids.add(seen.idStr);
+      }
+    }
+    return ids;
+  }
+
   Outcome accept(List<Danmaku> answered) {
     if (answered.isEmpty()) {
       return new Outcome(List.of(), 0, false);

@@ -80,6 +80,9 @@ public final class PollLoop {
   /** One-off polls asked for (a backfill after a push reconnect), served before the schedule. */
   private final LinkedHashSet<Long> requested = new LinkedHashSet<>();
   private final Set<Long> inFlightRooms = new HashSet<>();
+  private final Map<Long, String> pushStates = new HashMap<>();
+  private final Map<Long, Long> backfilled = new HashMap<>();
+  private java.util.function.LongConsumer backfillListener = n -> { };
   private int inFlight;
   private long pumpTimer = -1;
   private long pumpAtMs = Long.MAX_VALUE;
@@ -148,6 +151,8 @@ public final class PollLoop {
       scheduler.removeRoom(real);
       covered.remove(real);
       requested.remove(real);
+      pushStates.remove(real);
+      backfilled.remove(real);
     }
     metrics.removeRoom(room);
     return room;
@@ -169,6 +174,46 @@ public final class PollLoop {
       scheduler.addRoom(realRoomId, clock.getAsLong());
     }
     pump();
+  }
+
+  // ---- hooks for the push source (hybrid mode), called on this loop's thread ----
+
+  /** The room's deduper, shared with push so that a message seen by both is published once; null if unknown. */
+  public RoomDeduper deduper(long realRoomId) {
+    return dedupers.get(realRoomId);
+  }
+
+  /** The real ids of the followed rooms that are resolved and valid (the rooms push connects to). */
+  public List<Long> resolvedRealIds() {
+    List<Long> ids = new ArrayList<>();
+    for (RoomRegistry.Room room : rooms.all()) {
+      if (room.resolved() && !room.invalid && rooms.byRealId(room.realId) == room) {
+        ids.add(room.realId);
+      }
+    }
+    return ids;
+  }
+
+  /** The room's push state for {@code /api/rooms} ("connected", "reconnecting"), or null to show the poll state. */
+  public void setPushState(long realRoomId, String state) {
+    if (state == null) {
+      pushStates.remove(realRoomId);
+    } else {
+      pushStates.put(realRoomId, state);
+    }
+  }
+
+  /** The live status a push {@code LIVE} (1) or {@code PREPARING} (0) reported. */
+  public void setLiveStatus(long realRoomId, int status) {
+    RoomRegistry.Room room = rooms.byRealId(realRoomId);
+    if (room != null) {
+      room.liveStatus = status;
+    }
+  }
+
+  /** Called with the number of messages a poll of a covered room (a backfill) published. */
+  public void onBackfill(java.util.function.LongConsumer listener) {
+    backfillListener = listener;
   }
 
   /** Polls the room once as soon as the budget allows, ahead of the schedule (a backfill after a reconnect). */
@@ -373,6 +418,10 @@ public final class PollLoop {
       items.add(RecordValues.danmakuItem(roomId, message, fetchedAt));
     }
     pipeline.publish(new SourceBatch(StreamKey.room(roomId), source, items, deduper.snapshot()));
+    if (covered.contains(roomId)) {
+      backfilled.merge(roomId, (long) items.size(), Long::sum);
+      backfillListener.accept(items.size());
+    }
   }
 
   private void onFailure(long roomId, RoomRegistry.Room room, PollResult.Failure failure, long now) {
@@ -472,6 +521,12 @@ public final class PollLoop {
         .put("messages_published", room.resolved() ? metrics.committed(room.realId) : 0)
         .put("gaps", room.gaps.get())
         .put("duplicates_dropped", room.duplicates);
+    String pushState = room.resolved() ? pushStates.get(room.realId) : null;
+    if (pushState != null) {
+      entry.put("state", pushState).put("push", pushState)
+          .put("source", "connected".equals(pushState) ? "push" : source)
+          .put("backfilled", backfilled.getOrDefault(room.realId, 0L));
+    }
     if (room.liveStatus >= 0) {
       entry.put("live_status", room.liveStatus);
     }

@@ -64,6 +64,11 @@ public final class PollerVerticle extends VerticleBase {
     return loop;
   }
 
+  /** Runs an action on this verticle's context: push shares the loop's rooms and dedupers on it. */
+  public void runOnContext(io.vertx.core.Handler<Void> action) {
+    context.runOnContext(action);
+  }
+
   /** Enough concurrent requests to spend the whole budget even when every answer takes the full timeout. */
   static int maxInFlight(RelayConfig.Upstream upstream) {
     return (int) Math.max(4, Math.min(512, Math.ceil(upstream.requestsPerSecond() * upstream.timeoutMs() / 1000.0) + 1));

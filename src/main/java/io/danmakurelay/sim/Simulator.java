@@ -140,6 +140,16 @@ public final class Simulator {
     return core.control(op);
   }
 
+  /** The ground truth of every push connection served so far, in the order they opened. */
+  public List<PushConnectionStats> pushConnections() {
+    return core.push.snapshot();
+  }
+
+  /** The push part of {@code /sim/stats?push=true}. */
+  public JsonObject pushStats() {
+    return core.push.statsJson(true);
+  }
+
   /** Ground truth of one video part: every dmid that a served pool or dmroll read held, oldest first. */
   public List<String> videoServedDmids(long cid) {
     return core.videos.servedDmids(cid);

@@ -16,6 +16,7 @@ final class SimulatorCore {
   final TrafficModel model;
   final RiskControl risk;
   final FaultPlan faults = new FaultPlan();
+  final PushHub push;
   final LongSupplier clock;
   final AtomicLong pollRequests = new AtomicLong();
   final AtomicLong roomInitRequests = new AtomicLong();
@@ -27,6 +28,7 @@ final class SimulatorCore {
     this.clock = clock;
     this.model = new TrafficModel(settings, clock.getAsLong());
     this.risk = new RiskControl(settings.rateLimit(), settings.banSeconds());
+    this.push = new PushHub(model, settings.seed());
     this.videos = new VideoCatalog(settings.seed(), clock.getAsLong());
   }
 
@@ -85,12 +87,65 @@ final class SimulatorCore {
         model.resume(now);
         return ok(opName);
       }
+      case "push" -> {
+        return pushControl(op, now).put("ok", true).put("op", opName);
+      }
       case "video-fault" -> {
         return videoFault(op);
       }
       default -> throw new IllegalArgumentException(
-          "unknown op '" + opName + "' (rate, ban, fault, pause, resume, video-fault)");
+          "unknown op '" + opName + "' (rate, ban, fault, pause, resume, push, video-fault)");
     }
+  }
+
+  /**
+   * Push faults: {@code drop} (now), {@code drop-every} ({@code min_s}..{@code max_s} after each auth, 0 off),
+   * {@code refuse-token}, {@code silent} ({@code on}), {@code garbage} ({@code kind}), {@code rotate-keys},
+   * {@code live} ({@code live}); {@code room} optional where it makes sense. An IP-wide refusal is {@code ban}.
+   */
+  private JsonObject pushControl(JsonObject op, long now) {
+    Object faultValue = op.getValue("fault");
+    if (!(faultValue instanceof String fault)) {
+      throw new IllegalArgumentException("field 'fault' must be one of drop, drop-every, refuse-token, silent, "
+          + "garbage, rotate-keys, live");
+    }
+    Long room = op.getValue("room") == null ? null : realRoom(op.getValue("room"));
+    JsonObject answer = new JsonObject().put("fault", fault);
+    switch (fault) {
+      case "drop" -> answer.put("dropped", push.drop(room));
+      case "drop-every" -> {
+        double min = number(op.getValue("min_s"), "min_s");
+        double max = number(op.getValue("max_s"), "max_s");
+        if (min < 0 || max < min || max > 86_400) {
+          throw new IllegalArgumentException("fields 'min_s' <= 'max_s' must be seconds 0..86400");
+        }
+        push.dropEvery((long) (min * 1000), (long) (max * 1000));
+      }
+      case "refuse-token" -> push.refuseTokens(room);
+      case "silent" -> push.silent(room, !Boolean.FALSE.equals(op.getValue("on")));
+      case "garbage" -> {
+        Object kind = op.getValue("kind");
+        if (!(kind instanceof String k) || !java.util.Arrays.asList(PushHub.GARBAGE_KINDS).contains(k)) {
+          throw new IllegalArgumentException("field 'kind' must be one of "
+              + String.join(", ", PushHub.GARBAGE_KINDS));
+        }
+        push.orderGarbage(room, k);
+      }
+      case "rotate-keys" -> answer.put("key_generation", rotateKeys());
+      case "live" -> {
+        if (room == null) {
+          throw new IllegalArgumentException("field 'room' is required for live");
+        }
+        push.setLive(room, !Boolean.FALSE.equals(op.getValue("live")), now);
+      }
+      default -> throw new IllegalArgumentException("unknown push fault '" + fault + "'");
+    }
+    return room == null ? answer.putNull("room") : answer.put("room", room);
+  }
+
+  private int rotateKeys() {
+    push.rotateKeys();
+    return push.keyGeneration();
   }
 
   /** {@code {"op":"video-fault","id":AID|CID|EP,"mode":"..","count":K}}: the next K answers about that id. */
@@ -150,6 +205,11 @@ final class SimulatorCore {
    * with messages it can hold millions of entries.
    */
   String statsJson(boolean withMessages, Long onlyRoom) {
+    return statsJson(withMessages, onlyRoom, false);
+  }
+
+  /** As above; {@code withPush} adds every message seq and event id pushed to each connection. */
+  String statsJson(boolean withMessages, Long onlyRoom, boolean withPush) {
     long now = now();
     List<TrafficModel.RoomSnapshot> rooms = model.snapshot(now, withMessages);
     long generated = 0;
@@ -190,7 +250,8 @@ final class SimulatorCore {
         .append(",\"repeat_probability\":").append(settings.repeatProbability())
         .append(",\"admin_fraction\":").append(settings.adminFraction())
         .append(",\"short_id_rooms\":").append(settings.shortIdRooms())
-        .append("},\"rooms\":[");
+        .append("},\"push\":").append(push.statsJson(withPush).encode())
+        .append(",\"rooms\":[");
     boolean first = true;
     for (TrafficModel.RoomSnapshot r : rooms) {
       if (onlyRoom != null && onlyRoom != r.realId()) {

@@ -59,6 +59,7 @@ final class SimulatorHttpVerticle extends VerticleBase {
   private final int requestedPort;
   private final Set<Long> slowTimers = new HashSet<>();
   private HttpServer server;
+  private PushServer push;
   private final VideoRoutes videoRoutes;
 
   SimulatorHttpVerticle(SimulatorCore core, int port) {
@@ -77,6 +78,8 @@ final class SimulatorHttpVerticle extends VerticleBase {
         .setHost(core.settings.host())
         .setPort(requestedPort)
         .setCompressionSupported(false));
+    push = new PushServer(vertx, core, core.settings.seed() + System.identityHashCode(this));
+    push.start();
     return server.requestHandler(this::handle).listen();
   }
 
@@ -84,6 +87,7 @@ final class SimulatorHttpVerticle extends VerticleBase {
   public Future<?> stop() {
     slowTimers.forEach(vertx::cancelTimer);
     slowTimers.clear();
+    push.stop();
     return server.close();
   }
 
@@ -91,6 +95,10 @@ final class SimulatorHttpVerticle extends VerticleBase {
     String path = req.path();
     if (path.startsWith("/sim/")) {
       handleSim(req, path);
+      return;
+    }
+    if (path.equals(PushServer.SUB)) {
+      push.handle(req, path);
       return;
     }
     if (!core.risk.admit(core.now())) {
@@ -118,6 +126,7 @@ final class SimulatorHttpVerticle extends VerticleBase {
         core.roomInitRequests.incrementAndGet();
         roomInit(req);
       }
+      case PushServer.NAV, PushServer.DANMU_INFO, PushServer.SPI -> push.handle(req, path);
       default -> {
         if (VideoRoutes.handles(path)) {
           videoRoutes.handle(req);
@@ -227,7 +236,8 @@ final class SimulatorHttpVerticle extends VerticleBase {
     String body = "{\"code\":0,\"msg\":\"ok\",\"message\":\"ok\",\"data\":{\"room_id\":" + real
         + ",\"short_id\":" + core.model.shortIdOf(real)
         + ",\"uid\":" + core.model.anchorUidOf(real)
-        + ",\"need_p2p\":0,\"is_hidden\":false,\"is_locked\":false,\"is_portrait\":false,\"live_status\":1"
+        + ",\"need_p2p\":0,\"is_hidden\":false,\"is_locked\":false,\"is_portrait\":false,\"live_status\":"
+        + core.push.liveStatus(real)
         + ",\"hidden_till\":0,\"lock_till\":0,\"encrypted\":false,\"pwd_verified\":false"
         + ",\"live_time\":" + core.model.startMs() / 1000
         + ",\"room_shield\":0,\"is_sp\":0,\"special_type\":0}}";
@@ -240,7 +250,8 @@ final class SimulatorHttpVerticle extends VerticleBase {
         String roomParam = req.getParam("room");
         Long onlyRoom = roomParam == null ? null : parseId(roomParam);
         boolean withMessages = "true".equals(req.getParam("messages"));
-        send(req.response(), 200, JSON, core.statsJson(withMessages, onlyRoom));
+        boolean withPush = "true".equals(req.getParam("push"));
+        send(req.response(), 200, JSON, core.statsJson(withMessages, onlyRoom, withPush));
       }
       case "/sim/control" -> {
         if (req.method() != HttpMethod.POST) {

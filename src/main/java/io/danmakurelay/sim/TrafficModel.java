@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The simulated live rooms: who says what when. Pure and deterministic (time is passed in as epoch ms,
@@ -189,6 +190,32 @@ public final class TrafficModel {
     }
   }
 
+  /**
+   * Calls {@code listener} with every message the room generates from {@code nowMs} on, whoever makes the
+   * model generate it (a poll, the stats, the push stream's ticker). The listener runs under the room's
+   * lock: it must only hand the message on. Closing the handle stops the calls.
+   */
+  public AutoCloseable subscribe(long realId, long nowMs, Consumer<SimMessage> listener) {
+    Room r = room(realId);
+    synchronized (r) {
+      advance(r, nowMs);
+      r.listeners.add(listener);
+    }
+    return () -> {
+      synchronized (r) {
+        r.listeners.remove(listener);
+      }
+    };
+  }
+
+  /** Generates the room's messages up to {@code nowMs} (so that subscribers see them). */
+  public void advanceTo(long realId, long nowMs) {
+    Room r = room(realId);
+    synchronized (r) {
+      advance(r, nowMs);
+    }
+  }
+
   /** Counts a faulty answer given for the room instead of its window. */
   public void countFault(long realId) {
     Room r = room(realId);
@@ -306,6 +333,9 @@ public final class TrafficModel {
     }
     r.legacyBody = null;
     r.modernBody = null;
+    for (int i = 0; i < r.listeners.size(); i++) {
+      r.listeners.get(i).accept(m);
+    }
     if (keptMessages.get() < messageCap && keptMessages.incrementAndGet() <= messageCap) {
       r.kept.add(m);
     }
@@ -327,6 +357,7 @@ public final class TrafficModel {
     final Window room = new Window();
     final Window admin = new Window();
     final List<SimMessage> kept = new ArrayList<>();
+    final List<Consumer<SimMessage>> listeners = new ArrayList<>(2);
     double rate;
     double nextEventMs;
     long generatedUpTo;

@@ -133,6 +133,7 @@ public final class CaptureBench {
         "--set", "kafka.topic=" + topic,
         "--set", "kafka.stateTopic=" + topic + "-state",
         "--set", "http.port=" + httpPort,
+        "--set", "upstream.mode=poll",
         "--set", "upstream.api=" + api,
         "--set", "upstream.url=" + base + path,
         "--set", "upstream.roomInitUrl=" + base + "/room/v1/Room/room_init",

@@ -241,6 +241,7 @@ public final class SoakDriver {
         "--set", "kafka.bootstrapServers=" + kafka.bootstrapServers(),
         "--set", "kafka.topic=" + TOPIC,
         "--set", "http.port=" + httpPort,
+        "--set", "upstream.mode=poll",
         "--set", "upstream.url=" + base + "/ajax/msg",
         "--set", "upstream.roomInitUrl=" + base + "/room/v1/Room/room_init",
         "--set", "upstream.requestsPerSecond=40",

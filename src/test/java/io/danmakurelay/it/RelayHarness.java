@@ -51,6 +51,7 @@ final class RelayHarness implements AutoCloseable {
         "kafka.dataDir=" + dataDir,
         "kafka.embeddedPort=0",
         "http.port=0",
+        "upstream.mode=poll",
         "upstream.api=" + api,
         "upstream.url=" + base + ("gethistory".equals(api) ? "/xlive/web-room/v1/dM/gethistory" : "/ajax/msg"),
         "upstream.roomInitUrl=" + base + "/room/v1/Room/room_init"));
