@@ -58,7 +58,7 @@ class DashboardBrowserTest {
     long ts = System.currentTimeMillis() - (40 - i) * 5000L;
     return new JsonObject().put("room_id", room).put("id", "id" + i).put("list", i % 7 == 0 ? "admin" : "room")
         .put("uid", 1000 + i).put("nickname", nickname).put("text", text).put("timeline", "2026-11-29 12:00:00")
-        .put("ts", ts).put("fetched_at", ts + 800).put("raw", new JsonObject());
+        .put("ts", ts).put("fetched_at", ts + 800).put("raw", new JsonObject()).put("seq", i);
   }
 
   /** Runs headless Chromium with the flags that work as root in a container; returns stdout. */
