@@ -10,7 +10,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -223,20 +222,9 @@ class FanoutResumeIntegrationTest {
     try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 3, 6.0, 13).withTraffic(0.2, 0.05))) {
       List<String> flags = flags(h, dir.resolve("unused"), "kafka.bootstrapServers=" + kafka.bootstrapServers());
       h.sim.pause();
-      int childPort;
-      try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-        childPort = probe.getLocalPort();
-      }
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), "io.danmakurelay.Main", "run", "--config",
-          dir.resolve("none.json").toString()));
-      Files.writeString(dir.resolve("none.json"), "{}");
-      for (String f : flags) {
-        cmd.add("--set");
-        cmd.add(f.startsWith("http.port=") ? "http.port=" + childPort : f);
-      }
-      Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(dir.resolve("child.log").toFile()).directory(new File(".")).start();
+      RelayHarness.ChildRelay childRelay = h.startChildRelay(flags, dir);
+      Process child = childRelay.process();
+      int childPort = childRelay.httpPort();
       Map<Long, List<JsonObject>> before;
       try {
         WsProbe[] first = new WsProbe[1];

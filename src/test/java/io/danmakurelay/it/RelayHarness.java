@@ -65,6 +65,53 @@ final class RelayHarness implements AutoCloseable {
     return relay;
   }
 
+  /** A relay run as its own process (the test's classpath), so that it can be killed with kill -9. */
+  record ChildRelay(Process process, int httpPort) {
+    String url(String path) {
+      return "http://127.0.0.1:" + httpPort + path;
+    }
+  }
+
+  /**
+   * Starts a relay process with {@code flags} (its {@code http.port} replaced by a free one, its output in
+   * {@code dir/child.log}) and waits until it serves HTTP: traffic started earlier would be lost to the
+   * upstream's 10-message window by a JVM slow to start on a loaded machine.
+   */
+  ChildRelay startChildRelay(List<String> flags, Path dir) throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    java.nio.file.Files.writeString(dir.resolve("none.json"), "{}");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.danmakurelay.Main", "run", "--config",
+        dir.resolve("none.json").toString()));
+    for (String f : flags) {
+      cmd.add("--set");
+      cmd.add(f.startsWith("http.port=") ? "http.port=" + port : f);
+    }
+    Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("child.log").toFile()).directory(new java.io.File(".")).start();
+    ChildRelay child = new ChildRelay(process, port);
+    try {
+      await("the child relay serves", Duration.ofSeconds(120), () -> {
+        if (!process.isAlive()) {
+          throw new AssertionError("the child relay exited with " + process.exitValue() + "; see " + dir.resolve("child.log"));
+        }
+        try {
+          return http.send(HttpRequest.newBuilder(URI.create(child.url("/health"))).timeout(Duration.ofSeconds(15))
+              .build(), HttpResponse.BodyHandlers.discarding()).statusCode() > 0;
+        } catch (java.io.IOException notUpYet) {
+          return false;
+        }
+      });
+    } catch (RuntimeException | Error e) {
+      process.destroyForcibly();
+      throw e;
+    }
+    return child;
+  }
+
   HttpResponse<String> get(String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort() + path))
             .timeout(Duration.ofSeconds(15)).build(),

@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.danmakurelay.kafka.EmbeddedKafka;
 import io.danmakurelay.sim.SimulatorSettings;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -104,31 +102,15 @@ class ReliabilityIntegrationTest {
     try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 5, 5.0, 13).withTraffic(0.2, 0.05))) {
       List<String> flags = steadyFlags(h, dir.resolve("unused"), "kafka.bootstrapServers=" + kafka.bootstrapServers());
       h.sim.pause();
-      int childPort;
-      try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-        childPort = probe.getLocalPort();
-      }
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), "io.danmakurelay.Main", "run", "--config",
-          dir.resolve("none.json").toString()));
-      java.nio.file.Files.writeString(dir.resolve("none.json"), "{}");
-      for (String f : flags) {
-        cmd.add("--set");
-        cmd.add(f.startsWith("http.port=") ? "http.port=" + childPort : f);
-      }
-      Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(dir.resolve("child.log").toFile()).directory(new File(".")).start();
+      RelayHarness.ChildRelay child = h.startChildRelay(flags, dir);
       try {
-        String childMetrics = "http://127.0.0.1:" + childPort + "/metrics";
-        // Traffic starts once the child serves: a JVM that takes longer than the upstream's 10-message window
-        // to start (a loaded machine) would otherwise lose the first messages before its first poll.
-        await("the child relay serves", Duration.ofSeconds(120), () -> serving(h, childMetrics));
+        String childMetrics = child.url("/metrics");
         h.sim.resume();
         await("the child relay published", Duration.ofSeconds(60), () -> published(h, childMetrics) >= 25);
-        child.destroyForcibly();
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        child.process().destroyForcibly();
+        assertThat(child.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
       } finally {
-        child.destroyForcibly();
+        child.process().destroyForcibly();
       }
       // As above: nothing is generated while no relay runs, so only what the windows held when it died is
       // at stake, and every one of those must arrive once.
@@ -140,15 +122,6 @@ class ReliabilityIntegrationTest {
       h.assertKafkaMatchesGroundTruth(kafka.bootstrapServers(), "danmaku");
     } finally {
       kafka.close();
-    }
-  }
-
-  private static boolean serving(RelayHarness h, String url) {
-    try {
-      return h.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(15))
-          .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-    } catch (Exception notUpYet) {
-      return false;
     }
   }
 

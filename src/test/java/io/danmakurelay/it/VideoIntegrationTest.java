@@ -9,7 +9,6 @@ import io.danmakurelay.sim.SimulatorSettings;
 import io.danmakurelay.sim.VideoFault;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,20 +104,7 @@ class VideoIntegrationTest {
 
       // The same relay as a process, killed with kill -9 while it reads.
       long readsBefore = poolReads(h);
-      int childPort;
-      try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-        childPort = probe.getLocalPort();
-      }
-      Files.writeString(dir.resolve("none.json"), "{}");
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), "io.danmakurelay.Main", "run", "--config",
-          dir.resolve("none.json").toString()));
-      for (String f : flags) {
-        cmd.add("--set");
-        cmd.add(f.startsWith("http.port=") ? "http.port=" + childPort : f);
-      }
-      Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(dir.resolve("child.log").toFile()).directory(new File(".")).start();
+      Process child = h.startChildRelay(flags, dir).process();
       try {
         await("the child relay read pools", Duration.ofSeconds(90), () -> poolReads(h) >= readsBefore + 2L * CIDS.size());
         child.destroyForcibly();
