@@ -98,9 +98,9 @@ public final class Relay implements AutoCloseable {
       RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
       Pipeline pipeline = new Pipeline(sink);
       state.streams().forEach(pipeline::restore);
-      // One IP, one budget: every source spends its requests from this gate.
+      // One IP, one budget: every source spends its requests from this gate. No request outlives its timeout.
       UpstreamGate gate = new UpstreamGate(config.upstream().requestsPerSecond(), config.backoff().initialMs(),
-          config.backoff().maxMs());
+          config.backoff().maxMs(), config.upstream().timeoutMs() + 1000);
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);

@@ -184,6 +184,7 @@ public final class PollLoop {
     inFlight++;
     requests.roomInit(room.requestedId, result -> {
       inFlight--;
+      scheduler.onExchangeEnded(clock.getAsLong());
       if (stopped || !rooms.isCurrent(room)) {
         pump();
         return;
@@ -325,6 +326,7 @@ public final class PollLoop {
     long started = System.nanoTime();
     requests.poll(roomId, result -> {
       inFlight--;
+      scheduler.onExchangeEnded(clock.getAsLong());
       inFlightRooms.remove(roomId);
       metrics.roundTrip(System.nanoTime() - started);
       if (!stopped && dedupers.containsKey(roomId) && rooms.byRealId(roomId) != null) {

@@ -16,7 +16,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Protocol: call {@link #next} whenever something may have changed (a timer fired, a poll was sent, an
  * answer arrived, a room was added); answer each {@link Decision.PollNow} with {@link #onSuccess} or
- * {@link #onFailure}. A room is not polled again while its request is in flight.
+ * {@link #onFailure}, and every granted request (a PollNow or a {@link #tryAcquire}) with one
+ * {@link #onExchangeEnded}. A room is not polled again while its request is in flight.
  */
 public final class PollScheduler {
 
@@ -205,6 +206,12 @@ public final class PollScheduler {
   public boolean tryAcquire(long nowMs) {
     see(nowMs);
     return gate.tryAcquire(nowMs);
+  }
+
+  /** A granted request (poll or not) is over: answered, failed or timed out. Once per grant. */
+  public void onExchangeEnded(long nowMs) {
+    see(nowMs);
+    gate.onExchangeEnded(nowMs);
   }
 
   /** The earliest instant at which a budget token is available. */
