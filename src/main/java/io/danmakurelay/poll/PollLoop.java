@@ -80,6 +80,8 @@ public final class PollLoop {
   /** One-off polls asked for (a backfill after a push reconnect), served before the schedule. */
   private final LinkedHashSet<Long> requested = new LinkedHashSet<>();
   private final Set<Long> inFlightRooms = new HashSet<>();
+  /** Rooms (real ids) someone watches over the WebSocket, followed or not yet: applied when they are polled. */
+  private final Set<Long> watched = new HashSet<>();
   private int inFlight;
   private long pumpTimer = -1;
   private long pumpAtMs = Long.MAX_VALUE;
@@ -167,8 +169,22 @@ public final class PollLoop {
       scheduler.removeRoom(realRoomId);
     } else if (!isCovered && covered.remove(realRoomId)) {
       scheduler.addRoom(realRoomId, clock.getAsLong());
+      scheduler.setWatched(realRoomId, watched.contains(realRoomId), clock.getAsLong());
     }
     pump();
+  }
+
+  /**
+   * Someone watches the room over the WebSocket (its first subscriber came) or no longer does (its last
+   * left): a watched room is polled within {@code poll.watchedMaxDelayMs}, out of the unwatched rooms' share.
+   * Kept for rooms not followed or resolved yet, so it applies as soon as they are.
+   */
+  public void setWatched(long realRoomId, boolean isWatched) {
+    boolean changed = isWatched ? watched.add(realRoomId) : watched.remove(realRoomId);
+    if (changed) {
+      scheduler.setWatched(realRoomId, isWatched, clock.getAsLong());
+      pump();
+    }
   }
 
   /** Polls the room once as soon as the budget allows, ahead of the schedule (a backfill after a reconnect). */
@@ -227,6 +243,9 @@ public final class PollLoop {
     room.resolveFailures = 0;
     dedupers.computeIfAbsent(realId, RoomDeduper::new);
     scheduler.addRoom(realId, clock.getAsLong());
+    if (watched.contains(realId)) {
+      scheduler.setWatched(realId, true, clock.getAsLong());
+    }
     metrics.registerRoom(room);
     if (fresh) {
       // Remembered in the state topic, so a restart polls at once instead of resolving every room again.
