@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Validates the Docker deployment (docker/**) without a Docker engine: the compose file, the
-# Prometheus config and alert rules (with their unit tests), the Grafana provisioning and
-# dashboard (JSON, PromQL syntax, metric names the relay exports) and the Dockerfile's paths.
+# Validates the Docker deployment (docker/**) without a Docker engine, with the tools that own each format:
+# docker-compose config (the compose file, then its resolved form cross-checked with yq), promtool (the
+# Prometheus config, the alert rules and their unit tests, and every dashboard query parsed as PromQL),
+# jq (the Grafana dashboard and conf/config.json) and the Dockerfile's instructions and paths.
+# That the dashboard and the alerts query only metrics the relay exports is proved against a live relay by
+# DeploymentMetricsIntegrationTest (mvn verify).
 #
 # Usage: scripts/check-deploy.sh [--build]
 #   --build  also runs the Dockerfile's build stage here (Maven offline, on a copy holding only
 #            the files the Dockerfile copies) to prove those files are enough to build the jar.
-# Needs the Debian packages docker-compose, prometheus (promtool) and python3-yaml; installs
-# them when missing and running as root. Exits non-zero if any check fails.
+# Needs the Debian packages docker-compose, prometheus (promtool), jq and yq; installs them when missing
+# and running as root. Exits non-zero if any check fails.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,37 +25,34 @@ DASHBOARD=docker/grafana/dashboards/danmaku-relay.json
 GRAFANA_DATASOURCES=docker/grafana/provisioning/datasources/prometheus.yml
 GRAFANA_DASHBOARD_PROVIDERS=docker/grafana/provisioning/dashboards/dashboards.yml
 
-# Metric names the relay exports: SPEC section 6, plus the publish delay and risk control
-# gauges. Histograms also export _bucket, _sum, _count (and Micrometer's _max).
-RELAY_METRICS=(
-  danmaku_polls_total
-  danmaku_poll_duration_seconds
-  danmaku_messages_published_total
-  danmaku_duplicates_dropped_total
-  danmaku_gaps_total
-  danmaku_rooms
-  danmaku_kafka_buffered_messages
-  danmaku_ws_connections
-  danmaku_ws_messages_sent_total
-  danmaku_publish_delay_seconds
-  danmaku_risk_control_active
-)
-RELAY_HISTOGRAMS=(danmaku_poll_duration_seconds danmaku_publish_delay_seconds)
-# Families exported by Micrometer's JVM binders and Vert.x metrics, accepted by prefix.
-RELAY_METRIC_PREFIXES=(jvm_ vertx_)
-
-# Debian's interpreter: the pyenv one on PATH may lack the yaml module that python3-yaml provides.
-PY=/usr/bin/python3
-
 FAILURES=0
 pass() { printf 'ok    %s\n' "$*"; }
 fail() { printf 'FAIL  %s\n' "$*" >&2; FAILURES=$((FAILURES + 1)); }
+# check "what" COMMAND...: passes when COMMAND succeeds, else fails with its output.
+check() {
+  local what=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$what"; else fail "$what: $out"; fi
+}
+# expect_none "what" COMMAND...: a jq or yq query that prints one line per problem; passes when it prints nothing.
+expect_none() {
+  local what=$1 out
+  shift
+  if ! out=$("$@" 2>&1); then
+    fail "$what: $1 failed: $out"
+  elif [ -n "$out" ]; then
+    fail "$what: $out"
+  else
+    pass "$what"
+  fi
+}
 
 install_packages() {
   local missing=()
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-  { [ -x "$PY" ] && "$PY" -c 'import yaml' >/dev/null 2>&1; } || missing+=(python3 python3-yaml)
+  command -v jq >/dev/null 2>&1 || missing+=(jq)
+  command -v yq >/dev/null 2>&1 || missing+=(yq)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "check-deploy: missing Debian packages: ${missing[*]} (run as root or: apt-get install -y ${missing[*]})" >&2
@@ -72,392 +72,160 @@ install_packages() {
 }
 
 check_compose() {
-  local out
-  if out=$(docker-compose -f "$COMPOSE_FILE" config -q 2>&1); then
-    pass "docker-compose (v1) accepts $COMPOSE_FILE"
-  else
-    fail "docker-compose -f $COMPOSE_FILE config -q: $out"
+  check "docker-compose (v1) accepts $COMPOSE_FILE" docker-compose -f "$COMPOSE_FILE" config -q
+  if docker compose version >/dev/null 2>&1; then
+    check "docker compose (v2) accepts $COMPOSE_FILE" docker compose -f "$COMPOSE_FILE" config -q
+  fi
+  local resolved=$WORK_DIR/compose.yml
+  if ! docker-compose -f "$COMPOSE_FILE" config >"$resolved" 2>/dev/null; then
+    fail "compose cross-checks: docker-compose could not resolve $COMPOSE_FILE"
     return
   fi
-  # The compose v2 plugin, where installed, must accept the same file.
-  if docker compose version >/dev/null 2>&1; then
-    if out=$(docker compose -f "$COMPOSE_FILE" config -q 2>&1); then
-      pass "docker compose (v2) accepts $COMPOSE_FILE"
-    else
-      fail "docker compose -f $COMPOSE_FILE config -q: $out"
-    fi
-  fi
+  expect_none "compose has the services kafka, relay, prometheus and grafana" yq -r \
+    '["kafka","relay","prometheus","grafana"] - (.services | keys) | .[] | "service \(.) is missing"' "$resolved"
+  expect_none "every built service builds from the repository root" yq -r --arg root "$ROOT" \
+    '.services | to_entries[] | select(.value.build and .value.build.context != $root)
+      | "service \(.key) builds from \(.value.build.context), not \($root)"' "$resolved"
+  while read -r service dockerfile; do
+    [ -f "$dockerfile" ] || fail "$COMPOSE_FILE: service $service builds $dockerfile, which does not exist"
+  done < <(yq -r --arg root "$ROOT" '.services | to_entries[] | select(.value.build.context == $root)
+    | "\(.key) \(.value.build.context)/\(.value.build.dockerfile // "Dockerfile")"' "$resolved")
+  while read -r service src; do
+    [ -e "$src" ] || fail "$COMPOSE_FILE: service $service mounts $src, which does not exist"
+  done < <(yq -r '.services | to_entries[] | .key as $s | (.value.volumes // [])[]
+    | (if type == "string" then split(":")[0] else .source end) | select(startswith("/")) | "\($s) \(.)"' "$resolved")
+
+  # SPEC section 3: DANMAKU_ + the key path of conf/config.json upper-cased, dots and camel humps to
+  # underscores; the free-form maps (headers, producer) also take sub-keys.
+  local config_vars map_prefixes
+  config_vars=$(jq -r 'paths | map(tostring | gsub("(?<a>[a-z0-9])(?<b>[A-Z])"; "\(.a)_\(.b)") | ascii_upcase)
+    | "DANMAKU_" + join("_")' conf/config.json)
+  map_prefixes=$(jq -r 'paths(objects) | select(.[-1] == "headers" or .[-1] == "producer")
+    | map(gsub("(?<a>[a-z0-9])(?<b>[A-Z])"; "\(.a)_\(.b)") | ascii_upcase) | "DANMAKU_" + join("_") + "_"' \
+    conf/config.json)
+  local var prefix known bad_vars=0
+  while read -r var; do
+    [ -z "$var" ] || [ "$var" = JAVA_TOOL_OPTIONS ] && continue
+    known=false
+    grep -qx -- "$var" <<<"$config_vars" && known=true
+    for prefix in $map_prefixes; do [[ $var == "$prefix"* ]] && known=true; done
+    $known || { fail "$COMPOSE_FILE: relay variable $var names no key of conf/config.json"; bad_vars=1; }
+  done < <(yq -r '.services.relay.environment // {} | keys[]' "$resolved")
+  [ $bad_vars -eq 0 ] && pass "every relay variable in $COMPOSE_FILE names a key of conf/config.json"
+
+  expect_none "the relay listens beyond loopback, bootstraps from an advertised listener and waits for a healthy kafka" \
+    yq -r '.services as $s | $s.relay.environment as $env
+      | (if $env.DANMAKU_HTTP_HOST != "0.0.0.0" then "relay must set DANMAKU_HTTP_HOST=0.0.0.0 to be reachable" else empty end),
+        (($env.DANMAKU_KAFKA_BOOTSTRAP_SERVERS // "" | split(",")[0]) as $b
+          | if $b != "" and (($s.kafka.environment.KAFKA_ADVERTISED_LISTENERS // "") | contains($b) | not)
+            then "relay bootstraps from \($b), which kafka does not advertise" else empty end),
+        (if $s.relay.depends_on.kafka.condition != "service_healthy" or ($s.kafka.healthcheck == null)
+          then "relay should wait for a healthy kafka (healthcheck + condition)" else empty end)' "$resolved"
+  expect_none "Prometheus scrapes relay:8080" yq -r \
+    'if [.scrape_configs[].static_configs[]?.targets[]?] | index("relay:8080") then empty
+     else "no scrape target relay:8080" end' "$PROM_CONFIG"
+
+  # Grafana: the dashboard provider's path is where compose mounts docker/grafana/dashboards, and every
+  # datasource URL names a compose service.
+  local mounted provider_path host before=$FAILURES
+  mounted=$(yq -r --arg dir "$ROOT/$(dirname "$DASHBOARD")" '.services.grafana.volumes[]
+    | select(type == "string") | split(":") | select(.[0] == $dir) | .[1]' "$resolved")
+  while read -r provider_path; do
+    [ -n "$mounted" ] && grep -qx -- "$provider_path" <<<"$mounted" \
+      || fail "$GRAFANA_DASHBOARD_PROVIDERS: provider path $provider_path is not where compose mounts $(dirname "$DASHBOARD")"
+  done < <(yq -r '.providers[].options.path' "$GRAFANA_DASHBOARD_PROVIDERS")
+  while read -r host; do
+    yq -e --arg h "$host" '.services | has($h)' "$resolved" >/dev/null \
+      || fail "$GRAFANA_DATASOURCES: datasource host $host names no compose service"
+  done < <(yq -r '.datasources[].url | sub("^[a-z]+://"; "") | split("/")[0] | split(":")[0]' "$GRAFANA_DATASOURCES")
+  [ "$FAILURES" -eq "$before" ] && pass "Grafana provisioning agrees with the compose mounts and services"
 }
 
 check_prometheus() {
-  local out
-  if out=$(promtool check config "$PROM_CONFIG" 2>&1); then
-    pass "promtool check config $PROM_CONFIG"
-  else
-    fail "promtool check config $PROM_CONFIG: $out"
-  fi
-  if out=$(promtool check rules "$PROM_RULES" 2>&1); then
-    pass "promtool check rules $PROM_RULES"
-  else
-    fail "promtool check rules $PROM_RULES: $out"
-  fi
-  if out=$(promtool test rules "$PROM_RULE_TESTS" 2>&1); then
-    pass "promtool test rules $PROM_RULE_TESTS"
-  else
-    fail "promtool test rules $PROM_RULE_TESTS: $out"
+  check "promtool check config $PROM_CONFIG" promtool check config "$PROM_CONFIG"
+  check "promtool check rules $PROM_RULES" promtool check rules "$PROM_RULES"
+  check "promtool test rules $PROM_RULE_TESTS" promtool test rules "$PROM_RULE_TESTS"
+}
+
+check_dashboard() {
+  check "$DASHBOARD is valid JSON" jq empty "$DASHBOARD"
+  local uids
+  uids=$(yq -c '[.datasources[] | select(.type == "prometheus") | .uid]' "$GRAFANA_DATASOURCES")
+  expect_none "Grafana datasource provisioned with a fixed uid" jq -r \
+    --argjson uids "$uids" 'if ($uids | length) == 0 or ($uids | index(null)) then "needs a prometheus datasource with a fixed uid" else empty end' \
+    "$DASHBOARD"
+  # Panels (rows' nested panels included): unique ids, a sane grid position, a query each, known datasources.
+  expect_none "$DASHBOARD: panels have unique ids, grid positions, queries and provisioned datasources" jq -r \
+    --argjson uids "$uids" '
+    (["uid", "title", "schemaVersion", "panels"] - keys | .[] | "missing top-level \(.)"),
+    (if (.schemaVersion | type) != "number" or .schemaVersion < 36 then "schemaVersion should be a recent integer" else empty end),
+    ([.panels[] | ., (.panels // [])[]] as $panels
+      | ($panels | map(.id)) as $ids
+      | (if ($ids | index(null)) or ($ids | unique | length) != ($ids | length) then "panel ids must be present and unique" else empty end),
+        ($panels[] | .title as $t
+          | (.gridPos as $g | if ([$g.x, $g.y, $g.w, $g.h] | all(type == "number")) and ($g.x + $g.w <= 24) then empty
+             else "panel \($t) has a bad gridPos \($g)" end),
+            (select(.type != "row")
+              | (if (.targets // []) == [] then "panel \($t) has no query" else empty end),
+                ((.targets // [])[] | select((.expr // "") | test("^\\s*$")) | "panel \($t) has an empty expression"),
+                ([.datasource, (.targets // [])[].datasource] | map(select(. != null) | .uid) | unique - $uids | .[]
+                  | "panel \($t) uses datasource uid \(.), provisioned are \($uids)"))))' "$DASHBOARD"
+  # Every query as a recording rule (Grafana variables replaced), so that promtool parses the PromQL.
+  local rules=$WORK_DIR/dashboard-rules.json
+  if jq '{groups: [{name: "dashboard", rules: [[.panels[] | ., (.panels // [])[]] | .[].targets // [] | .[].expr
+      | select(. != null) | gsub("\\$\\{?__\\w+\\}?"; "1m") | gsub("\\$\\{?\\w+\\}?"; ".*")]
+      | to_entries | map({record: "dashboard:expr_\(.key)", expr: .value})}]}' "$DASHBOARD" >"$rules"; then
+    check "promtool parses every dashboard query ($(jq '.groups[0].rules | length' "$rules"))" promtool check rules "$rules"
   fi
 }
 
-# Structural checks in Python: compose references, Grafana provisioning, dashboard JSON and the
-# metric names of every PromQL expression, Dockerfile instructions and paths. Prints one line per
-# check; writes the dashboard's expressions as recording rules to $1 for promtool to parse.
-check_structure() {
-  local rules_out=$1 compose_resolved
-  if ! compose_resolved=$(docker-compose -f "$COMPOSE_FILE" config 2>/dev/null); then
-    compose_resolved=""
-  fi
-  COMPOSE_RESOLVED="$compose_resolved" COMPOSE_FILE="$COMPOSE_FILE" DOCKERFILE="$DOCKERFILE" \
-  PROM_CONFIG="$PROM_CONFIG" PROM_RULES="$PROM_RULES" DASHBOARD="$DASHBOARD" \
-  GRAFANA_DATASOURCES="$GRAFANA_DATASOURCES" GRAFANA_DASHBOARD_PROVIDERS="$GRAFANA_DASHBOARD_PROVIDERS" \
-  RELAY_METRICS="${RELAY_METRICS[*]}" RELAY_HISTOGRAMS="${RELAY_HISTOGRAMS[*]}" \
-  RELAY_METRIC_PREFIXES="${RELAY_METRIC_PREFIXES[*]}" \
-  "$PY" - "$rules_out" <<'PYEOF'
-import fnmatch, json, os, re, sys
-import yaml
-
-rules_out = sys.argv[1]
-failures = 0
-
-def ok(msg):
-    print(f"ok    {msg}")
-
-def bad(msg):
-    global failures
-    failures += 1
-    print(f"FAIL  {msg}", file=sys.stderr)
-
-def load_yaml(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except (OSError, yaml.YAMLError) as e:
-        bad(f"{path}: cannot be read as YAML: {e}")
-        return None
-
-# ---- metric names -------------------------------------------------------------------------
-exact = set(os.environ["RELAY_METRICS"].split())
-for h in os.environ["RELAY_HISTOGRAMS"].split():
-    exact.update(h + s for s in ("_bucket", "_sum", "_count", "_max"))
-prefixes = tuple(os.environ["RELAY_METRIC_PREFIXES"].split())
-
-KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
-            "bool", "offset", "inf", "nan", "atan2"}
-LABEL_LISTS = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
-
-def metric_names(expr):
-    """Metric names in a PromQL expression: identifiers that are not functions, keywords or labels."""
-    e = re.sub(r"\$\{?\w+\}?", "x", expr)            # Grafana variables
-    e = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', '""', e)
-    e = re.sub(r"\{[^}]*\}", "", e)                   # label matchers
-    e = re.sub(r"\[[^\]]*\]", "", e)                  # ranges and subqueries
-    e = LABEL_LISTS.sub(" ", e)
-    names = set()
-    for m in re.finditer(r"(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?", e):
-        ident, call = m.group(1), m.group(2)
-        if call or ident.lower() in KEYWORDS:
-            continue
-        names.add(ident)
-    return names
-
-def exported(name, extra=()):
-    return name in exact or name.startswith(prefixes) or name in extra
-
-# ---- dashboard ----------------------------------------------------------------------------
-DASHBOARD = os.environ["DASHBOARD"]
-dash = None
-try:
-    with open(DASHBOARD, encoding="utf-8") as f:
-        dash = json.load(f)
-    ok(f"{DASHBOARD} is valid JSON")
-except (OSError, ValueError) as e:
-    bad(f"{DASHBOARD} is not valid JSON: {e}")
-
-datasources = load_yaml(os.environ["GRAFANA_DATASOURCES"]) or {}
-ds_uids = {d.get("uid") for d in datasources.get("datasources", []) if d.get("type") == "prometheus"}
-if ds_uids and None not in ds_uids:
-    ok(f"Grafana datasource provisioned with uid {sorted(ds_uids)}")
-else:
-    bad(f"{os.environ['GRAFANA_DATASOURCES']}: needs a prometheus datasource with a fixed uid")
-
-exprs = []
-if isinstance(dash, dict):
-    for key in ("uid", "title", "schemaVersion", "panels"):
-        if key not in dash:
-            bad(f"{DASHBOARD}: missing top-level '{key}'")
-    if not isinstance(dash.get("schemaVersion"), int) or dash.get("schemaVersion", 0) < 36:
-        bad(f"{DASHBOARD}: schemaVersion should be a recent integer (got {dash.get('schemaVersion')!r})")
-    panels = []
-    for p in dash.get("panels", []):
-        panels.append(p)
-        panels.extend(p.get("panels", []))
-    ids = [p.get("id") for p in panels]
-    if len(ids) != len(set(ids)) or None in ids:
-        bad(f"{DASHBOARD}: panel ids must be present and unique")
-    for p in panels:
-        title = p.get("title", "?")
-        gp = p.get("gridPos", {})
-        if not all(isinstance(gp.get(k), int) for k in ("x", "y", "w", "h")) or gp.get("x", 0) + gp.get("w", 0) > 24:
-            bad(f"{DASHBOARD}: panel '{title}' has a bad gridPos {gp}")
-        if p.get("type") == "row":
-            continue
-        targets = p.get("targets", [])
-        if not targets:
-            bad(f"{DASHBOARD}: panel '{title}' has no query")
-        used = {ds.get("uid") for ds in [p.get("datasource")] + [t.get("datasource") for t in targets] if ds}
-        for uid in sorted(used - ds_uids, key=str):
-            bad(f"{DASHBOARD}: panel '{title}' uses datasource uid {uid!r}, provisioned are {sorted(ds_uids)}")
-        for t in targets:
-            expr = t.get("expr", "")
-            if not expr.strip():
-                bad(f"{DASHBOARD}: panel '{title}' has an empty expression")
-                continue
-            exprs.append((title, expr))
-    for var in dash.get("templating", {}).get("list", []):
-        q = var.get("query")
-        q = q.get("query", "") if isinstance(q, dict) else (q or "")
-        m = re.match(r"\s*label_values\(\s*([a-zA-Z_:][\w:]*)\s*,", q)
-        if m:
-            exprs.append((f"variable ${var.get('name')}", m.group(1)))
-    unknown = sorted({(t, n) for t, e in exprs for n in metric_names(e) if not exported(n)})
-    for t, n in unknown:
-        bad(f"{DASHBOARD}: panel '{t}' queries '{n}', which the relay does not export")
-    if exprs and not unknown:
-        ok(f"{DASHBOARD}: {len(exprs)} queries, all on metrics the relay exports")
-
-# Every dashboard expression as a recording rule, so promtool parses the PromQL.
-with open(rules_out, "w", encoding="utf-8") as f:
-    rules = [{"record": f"dashboard:expr_{i}",
-              "expr": re.sub(r"\$\{?__\w+\}?", "1m", re.sub(r"\$\{?instance\}?", ".*", e))}
-             for i, (_, e) in enumerate(exprs)]
-    yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, f, sort_keys=False)
-
-# ---- alert rules use exported metrics ------------------------------------------------------
-alerts = load_yaml(os.environ["PROM_RULES"]) or {}
-alert_unknown = []
-for g in alerts.get("groups", []):
-    for r in g.get("rules", []):
-        for n in metric_names(str(r.get("expr", ""))):
-            if not exported(n, extra=("up",)):
-                alert_unknown.append((r.get("alert") or r.get("record"), n))
-for a, n in alert_unknown:
-    bad(f"{os.environ['PROM_RULES']}: rule {a} uses '{n}', which the relay does not export")
-if alerts and not alert_unknown:
-    ok(f"{os.environ['PROM_RULES']}: every rule uses metrics the relay exports")
-
-# ---- compose references --------------------------------------------------------------------
-COMPOSE = os.environ["COMPOSE_FILE"]
-compose = yaml.safe_load(os.environ.get("COMPOSE_RESOLVED") or "null") or {}
-services = compose.get("services", {})
-failures_before_compose = failures
-if not services:
-    print(f"skip  compose cross-checks: docker-compose could not resolve {os.environ['COMPOSE_FILE']}", file=sys.stderr)
-else:
-    for name in ("kafka", "relay", "prometheus", "grafana"):
-        if name not in services:
-            bad(f"{COMPOSE}: service '{name}' is missing")
-    for name, svc in services.items():
-        build = svc.get("build")
-        if isinstance(build, dict):
-            ctx = build.get("context", "")
-            df = os.path.join(ctx, build.get("dockerfile", "Dockerfile"))
-            if os.path.realpath(ctx) != os.path.realpath("."):
-                bad(f"{COMPOSE}: service {name} builds from {ctx}, not the repository root")
-            elif not os.path.isfile(df):
-                bad(f"{COMPOSE}: service {name} builds {df}, which does not exist")
-            else:
-                ok(f"service {name} builds {os.path.relpath(df)} from the repository root")
-        for v in svc.get("volumes", []):
-            src = v.split(":")[0] if isinstance(v, str) else v.get("source", "")
-            if src.startswith("/") and not os.path.exists(src):
-                bad(f"{COMPOSE}: service {name} mounts {src}, which does not exist")
-    # SPEC section 3: DANMAKU_ + the key path of conf/config.json upper-cased, dots (and the
-    # word breaks of camelCase) to underscores. Free-form maps also take sub-keys.
-    def env_name(path):
-        return "DANMAKU_" + "_".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", part).upper() for part in path)
-    config_vars, map_prefixes = set(), set()
-    def walk(node, path):
-        if path:
-            config_vars.add(env_name(path))
-        if isinstance(node, dict):
-            if path and path[-1] in ("headers", "producer"):
-                map_prefixes.add(env_name(path) + "_")
-            for k, v in node.items():
-                walk(v, path + [k])
-    with open("conf/config.json", encoding="utf-8") as f:
-        walk(json.load(f), [])
-    relay_env = services.get("relay", {}).get("environment", {}) or {}
-    for key in relay_env:
-        if key == "JAVA_TOOL_OPTIONS":
-            continue
-        if key not in config_vars and not key.startswith(tuple(map_prefixes)):
-            bad(f"{COMPOSE}: relay variable {key} names no key of conf/config.json (DANMAKU_ + key path)")
-    if relay_env.get("DANMAKU_HTTP_HOST") != "0.0.0.0":
-        bad(f"{COMPOSE}: relay must set DANMAKU_HTTP_HOST=0.0.0.0 to be reachable by Prometheus")
-    bootstrap = relay_env.get("DANMAKU_KAFKA_BOOTSTRAP_SERVERS", "")
-    kafka_env = services.get("kafka", {}).get("environment", {}) or {}
-    if bootstrap and bootstrap.split(",")[0] not in kafka_env.get("KAFKA_ADVERTISED_LISTENERS", ""):
-        bad(f"{COMPOSE}: relay bootstraps from {bootstrap}, which kafka does not advertise")
-    dep = (services.get("relay", {}).get("depends_on") or {}).get("kafka", {})
-    if dep.get("condition") != "service_healthy" or "healthcheck" not in services.get("kafka", {}):
-        bad(f"{COMPOSE}: relay should wait for a healthy kafka (healthcheck + condition)")
-
-    # Prometheus scrapes the relay service; Grafana reads the prometheus service; provisioning paths match mounts.
-    prom = load_yaml(os.environ["PROM_CONFIG"]) or {}
-    targets = [t for sc in prom.get("scrape_configs", []) for s in sc.get("static_configs", []) for t in s.get("targets", [])]
-    if "relay:8080" not in targets:
-        bad(f"{os.environ['PROM_CONFIG']}: no scrape target relay:8080")
-    grafana_mounts = {}
-    for v in services.get("grafana", {}).get("volumes", []):
-        if isinstance(v, str) and v.count(":") >= 1:
-            parts = v.split(":")
-            grafana_mounts[parts[1]] = parts[0]
-    providers = load_yaml(os.environ["GRAFANA_DASHBOARD_PROVIDERS"]) or {}
-    for p in providers.get("providers", []):
-        path = (p.get("options") or {}).get("path", "")
-        if os.path.realpath(grafana_mounts.get(path, "/nonexistent")) != os.path.realpath(os.path.dirname(DASHBOARD)):
-            bad(f"{os.environ['GRAFANA_DASHBOARD_PROVIDERS']}: provider path {path} is not where compose mounts {os.path.dirname(DASHBOARD)}")
-    for d in datasources.get("datasources", []):
-        host = re.sub(r"^\w+://", "", d.get("url", "")).split(":")[0].split("/")[0]
-        if host not in services:
-            bad(f"{os.environ['GRAFANA_DATASOURCES']}: url {d.get('url')} names no compose service")
-    if failures == failures_before_compose:
-        ok("compose services, mounts, Prometheus target and Grafana provisioning agree")
-
-# ---- Dockerfile ----------------------------------------------------------------------------
-DOCKERFILE = os.environ["DOCKERFILE"]
-INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
-                "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "MAINTAINER"}
-try:
-    with open(DOCKERFILE, encoding="utf-8") as f:
-        raw = f.read()
-except OSError as e:
-    bad(f"{DOCKERFILE}: {e}")
-    raw = ""
-lines, buf = [], ""
-for line in raw.splitlines():
-    if not buf and (not line.strip() or line.lstrip().startswith("#")):
-        continue
-    if buf and line.lstrip().startswith("#"):
-        continue
-    if line.rstrip().endswith("\\"):
-        buf += line.rstrip()[:-1] + " "
-        continue
-    lines.append((buf + line).strip())
-    buf = ""
-if buf:
-    bad(f"{DOCKERFILE}: ends inside a line continuation")
-ignore = []
-if os.path.exists(".dockerignore"):
-    with open(".dockerignore", encoding="utf-8") as f:
-        ignore = [l.strip() for l in f if l.strip() and not l.startswith("#")]
-def ignored(path):
-    hit = False
-    for pat in ignore:
-        neg = pat.startswith("!")
-        pat = pat.lstrip("!").rstrip("/")
-        if fnmatch.fnmatch(path, pat) or path.startswith(pat + "/"):
-            hit = not neg
-    return hit
-stages, saw_from, user, df_ok = [], False, None, True
-for ins in lines:
-    word, _, rest = ins.partition(" ")
-    kw = word.upper()
-    if kw not in INSTRUCTIONS:
-        bad(f"{DOCKERFILE}: unknown instruction '{word}'")
-        df_ok = False
-        continue
-    if kw != "ARG" and not saw_from and kw != "FROM":
-        bad(f"{DOCKERFILE}: '{kw}' before the first FROM")
-        df_ok = False
-    if kw == "FROM":
-        saw_from = True
-        m = re.match(r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", rest, re.I)
-        if not m:
-            bad(f"{DOCKERFILE}: cannot read FROM {rest}")
-            df_ok = False
-            continue
-        image, alias = m.groups()
-        if ":" not in image.split("/")[-1] and image not in stages:
-            bad(f"{DOCKERFILE}: FROM {image} has no tag")
-        stages.append(alias or image)
-        user = None
-    elif kw in ("COPY", "ADD"):
-        args = rest.split()
-        flags = [a for a in args if a.startswith("--")]
-        paths = [a for a in args if not a.startswith("--")]
-        src_stage = next((f.split("=", 1)[1] for f in flags if f.startswith("--from=")), None)
-        if len(paths) < 2:
-            bad(f"{DOCKERFILE}: {kw} needs a source and a destination: {ins}")
-            df_ok = False
-        elif src_stage is not None:
-            if src_stage not in stages[:-1]:
-                bad(f"{DOCKERFILE}: {kw} --from={src_stage} names no earlier stage")
-                df_ok = False
-        else:
-            for src in paths[:-1]:
-                if not os.path.exists(src):
-                    bad(f"{DOCKERFILE}: {kw} source '{src}' does not exist in the build context (repository root)")
-                    df_ok = False
-                elif ignored(src):
-                    bad(f"{DOCKERFILE}: {kw} source '{src}' is excluded by .dockerignore")
-                    df_ok = False
-    elif kw == "USER":
-        user = rest.split(":")[0].strip()
-    elif kw in ("CMD", "ENTRYPOINT") and rest.lstrip().startswith("["):
-        try:
-            json.loads(rest)
-        except ValueError:
-            bad(f"{DOCKERFILE}: {kw} looks like exec form but is not a JSON array: {rest}")
-            df_ok = False
-final = [i.partition(" ") for i in lines[max(i for i, l in enumerate(lines) if l.upper().startswith("FROM ")):]] if stages else []
-final_kws = {w.upper() for w, _, _ in final}
-if len(stages) < 2:
-    bad(f"{DOCKERFILE}: expected a multi-stage build (build stage + runtime stage)")
-    df_ok = False
-if user in (None, "root", "0"):
-    bad(f"{DOCKERFILE}: the runtime stage must switch to a non-root USER")
-    df_ok = False
-for needed in ("HEALTHCHECK", "EXPOSE", "ENTRYPOINT"):
-    if needed not in final_kws:
-        bad(f"{DOCKERFILE}: the runtime stage has no {needed}")
-        df_ok = False
-jar_copied = any(w.upper() == "COPY" and "target/danmaku-relay.jar" in r for w, _, r in final)
-with open("pom.xml", encoding="utf-8") as f:
-    if "<finalName>danmaku-relay</finalName>" not in f.read() or not jar_copied:
-        bad(f"{DOCKERFILE}: runtime stage must copy target/danmaku-relay.jar (pom finalName danmaku-relay)")
-        df_ok = False
-if df_ok:
-    ok(f"{DOCKERFILE}: {len(lines)} instructions, {len(stages)} stages, COPY sources present, non-root USER {user}")
-
-sys.exit(1 if failures else 0)
-PYEOF
+# The Dockerfile's instructions, one a line (continuations joined, comments dropped).
+dockerfile_instructions() {
+  awk '/^[[:space:]]*#/ { next } { line = line $0 } /\\$/ { sub(/\\$/, " ", line); next }
+       { if (line ~ /[^[:space:]]/) print line; line = "" }' "$DOCKERFILE"
 }
 
-check_dashboard_promql() {
-  local rules=$1 out
-  if out=$(promtool check rules "$rules" 2>&1); then
-    pass "promtool parses every dashboard query"
-  else
-    fail "dashboard PromQL does not parse: $out"
-  fi
+check_dockerfile() {
+  local instructions stages final src ok_before=$FAILURES
+  instructions=$(dockerfile_instructions)
+  local unknown
+  unknown=$(awk '{ print toupper($1) }' <<<"$instructions" | grep -vxE \
+    'FROM|RUN|CMD|LABEL|EXPOSE|ENV|ADD|COPY|ENTRYPOINT|VOLUME|USER|WORKDIR|ARG|ONBUILD|STOPSIGNAL|HEALTHCHECK|SHELL')
+  [ -z "$unknown" ] || fail "$DOCKERFILE: unknown instructions: $(tr '\n' ' ' <<<"$unknown")"
+  stages=$(grep -ciE '^FROM ' <<<"$instructions")
+  [ "$stages" -ge 2 ] || fail "$DOCKERFILE: expected a multi-stage build (build stage + runtime stage)"
+  while read -r image; do
+    [[ ${image##*/} == *:* ]] || fail "$DOCKERFILE: FROM $image has no tag"
+  done < <(grep -iE '^FROM ' <<<"$instructions" | awk '{ for (i = 2; i <= NF; i++) if ($i !~ /^--/) { print $i; break } }')
+  # COPY sources from the build context (not --from a stage) exist and are not excluded by .dockerignore.
+  while read -r src; do
+    if [ ! -e "$src" ]; then
+      fail "$DOCKERFILE: COPY source $src does not exist in the build context (repository root)"
+    elif [ -f .dockerignore ] && grep -qxE "${src%/}/?" .dockerignore; then
+      fail "$DOCKERFILE: COPY source $src is excluded by .dockerignore"
+    fi
+  done < <(grep -iE '^(COPY|ADD) ' <<<"$instructions" | grep -v -- '--from=' \
+    | awk '{ n = 0; for (i = 2; i <= NF; i++) if ($i !~ /^--/) a[++n] = $i; for (i = 1; i < n; i++) print a[i] }')
+  final=$(awk 'toupper($1) == "FROM" { stage = "" } { stage = stage $0 "\n" } END { printf "%s", stage }' <<<"$instructions")
+  local needed
+  for needed in HEALTHCHECK EXPOSE ENTRYPOINT; do
+    grep -qiE "^$needed " <<<"$final" || fail "$DOCKERFILE: the runtime stage has no $needed"
+  done
+  local user
+  user=$(grep -iE '^USER ' <<<"$final" | tail -n 1 | awk '{ split($2, u, ":"); print u[1] }')
+  case "$user" in ""|root|0) fail "$DOCKERFILE: the runtime stage must switch to a non-root USER" ;; esac
+  grep -qiE '^COPY .*target/danmaku-relay\.jar' <<<"$final" && grep -q '<finalName>danmaku-relay</finalName>' pom.xml \
+    || fail "$DOCKERFILE: the runtime stage must copy target/danmaku-relay.jar (pom finalName danmaku-relay)"
+  [ "$FAILURES" -eq "$ok_before" ] \
+    && pass "$DOCKERFILE: $(wc -l <<<"$instructions") instructions, $stages stages, COPY sources present, non-root USER $user"
 }
 
 # Replays the Dockerfile's build stage: a copy with only what it COPYs, then mvn package.
 check_build_stage() {
-  local dir out
+  local dir out srcs
   dir=$(mktemp -d)
-  local srcs
-  srcs=$(awk 'BEGIN{IGNORECASE=1} /^FROM /{n++} n==1 && /^COPY / && !/--from=/ {for (i=2;i<NF;i++) if ($i !~ /^--/) print $i}' "$DOCKERFILE")
+  srcs=$(dockerfile_instructions | awk 'toupper($1) == "FROM" { n++ } n == 1 && toupper($1) == "COPY" && !/--from=/ {
+    for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }')
   for s in $srcs; do
     cp -r "$s" "$dir/" || { fail "build stage: cannot copy $s"; rm -rf "$dir"; return; }
   done
@@ -480,7 +248,7 @@ main() {
   for arg in "$@"; do
     case "$arg" in
       --build) build=true ;;
-      -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+      -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
       *) echo "check-deploy: unknown argument $arg" >&2; exit 2 ;;
     esac
   done
@@ -490,10 +258,8 @@ main() {
 
   check_compose
   check_prometheus
-  if ! check_structure "$WORK_DIR/dashboard-rules.yml"; then
-    FAILURES=$((FAILURES + 1))
-  fi
-  [ -s "$WORK_DIR/dashboard-rules.yml" ] && check_dashboard_promql "$WORK_DIR/dashboard-rules.yml"
+  check_dashboard
+  check_dockerfile
   $build && check_build_stage
 
   if [ "$FAILURES" -ne 0 ]; then

@@ -1,24 +1,32 @@
 // The live dashboard: follows rooms over /ws (resuming with since after a disconnect), shows their
-// messages, a client-side rate per room, and each room's poll state from GET /api/rooms.
+// messages, each room's state from GET /api/rooms and the relay's own figures from GET /api/stats.
+// With no room chosen (no ?rooms=, nothing saved), it follows the busiest rooms by their server-side rate.
 // Danmaku text is user content: it only ever reaches the page through textContent.
 'use strict';
 
 (function () {
   const MAX_MESSAGES = 500;          // messages kept in the DOM
+  const MAX_ROOM_ROWS = 60;          // rows drawn in the rooms panel (the busiest, plus every followed room)
   const RATE_BUCKET_MS = 10000;      // sparkline bar width
   const RATE_BUCKETS = 30;           // 30 x 10 s = the last 5 minutes
   const ROOMS_POLL_MS = 4000;
+  const STATS_POLL_MS = 5000;
   const PING_MS = 25000;
   const STORAGE_KEY = 'danmaku-relay.rooms';
+  const KNOWN_STATES = ['polling', 'backoff', 'invalid', 'connected', 'reconnecting'];
 
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
+  const busiestCount = boundedInt(params.get('top'), 1, 20, 3);
 
   const el = {
     conn: document.getElementById('conn'),
     rooms: document.getElementById('rooms'),
+    roomsMore: document.getElementById('rooms-more'),
     roomsError: document.getElementById('rooms-error'),
     roomsUpdated: document.getElementById('rooms-updated'),
+    followMode: document.getElementById('follow-mode'),
+    followBusiest: document.getElementById('follow-busiest'),
     addRoom: document.getElementById('add-room'),
     roomInput: document.getElementById('room-input'),
     feed: document.getElementById('feed'),
@@ -26,9 +34,15 @@
     feedCount: document.getElementById('feed-count'),
     follow: document.getElementById('follow'),
     clear: document.getElementById('clear'),
+    figuresStatus: document.getElementById('figures-status'),
+    figuresSpan: document.getElementById('figures-span'),
   };
 
-  const selected = new Set(initialRooms());
+  const chosen = initialRooms();
+  // auto: the page picks the busiest rooms itself until the user picks any.
+  let auto = chosen.length === 0;
+  let autoInformed = false;          // the auto pick has seen real rates (not only a provisional pick)
+  const selected = new Set(chosen);
   const lastSeq = new Map();          // room -> last seq shown: the resume point
   const backlogAsked = new Set();     // rooms whose first subscribe asked for the held history
   const arrivals = new Map();         // room -> { start: bucket index, counts: [] }
@@ -36,6 +50,11 @@
   let ws = null;
   let retryMs = 1000;
   let pingTimer = null;
+
+  function boundedInt(value, min, max, fallback) {
+    if (value === null || !/^[0-9]{1,4}$/.test(value)) return fallback;
+    return Math.min(max, Math.max(min, Number(value)));
+  }
 
   function initialRooms() {
     const fromUrl = params.get('rooms');
@@ -48,7 +67,13 @@
   }
 
   function saveSelection() {
-    try { localStorage.setItem(STORAGE_KEY, Array.from(selected).join(',')); } catch (e) { /* private mode */ }
+    try {
+      if (auto) {
+        localStorage.removeItem(STORAGE_KEY);
+      } else {
+        localStorage.setItem(STORAGE_KEY, Array.from(selected).join(','));
+      }
+    } catch (e) { /* private mode */ }
   }
 
   function parseRoomId(value) {
@@ -79,7 +104,7 @@
     ws.addEventListener('message', (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
-      onFrame(frame);
+      if (frame && typeof frame === 'object') onFrame(frame);
     });
     ws.addEventListener('close', (event) => {
       clearInterval(pingTimer);
@@ -99,21 +124,28 @@
   // Rooms seen before resume from their last seq; new rooms ask for the held history (since 0) so the
   // page is not empty until the next message.
   function subscribe(rooms) {
-    const since = {};
-    for (const room of rooms) {
-      if (lastSeq.has(room)) {
-        since[room] = lastSeq.get(room);
-      } else {
-        since[room] = 0;
-        backlogAsked.add(room);
-      }
-    }
     for (let i = 0; i < rooms.length; i += 500) {
       const chunk = rooms.slice(i, i + 500);
-      const chunkSince = {};
-      for (const room of chunk) chunkSince[room] = since[room];
-      send({ op: 'subscribe', rooms: chunk, since: chunkSince });
+      const since = {};
+      for (const room of chunk) {
+        if (lastSeq.has(room)) {
+          since[room] = lastSeq.get(room);
+        } else {
+          since[room] = 0;
+          backlogAsked.add(room);
+        }
+      }
+      send({ op: 'subscribe', rooms: chunk, since: since });
     }
+  }
+
+  function unsubscribe(rooms) {
+    if (rooms.length === 0) return;
+    for (const room of rooms) {
+      lastSeq.delete(room);
+      backlogAsked.delete(room);
+    }
+    send({ op: 'unsubscribe', rooms: rooms });
   }
 
   function onFrame(frame) {
@@ -135,7 +167,7 @@
     if (!selected.has(room)) return;
     if (lastSeq.has(room) && seq <= lastSeq.get(room)) return;
     lastSeq.set(room, seq);
-    const msg = frame.msg || {};
+    const msg = frame.msg && typeof frame.msg === 'object' ? frame.msg : {};
     countArrival(room, messageTime(msg));
     appendMessage(room, msg);
   }
@@ -166,7 +198,7 @@
     return Number.isFinite(t) && t > 0 ? t : Date.now();
   }
 
-  function appendMessage(room, msg) {
+  function messageItem(room, msg) {
     const li = document.createElement('li');
     li.className = msg.list === 'admin' ? 'msg admin' : 'msg';
     li.dataset.room = String(room);
@@ -192,29 +224,67 @@
 
     li.append(time, roomTag, nick, text);
     li.dataset.time = String(messageTime(msg));
-    addToFeed(li);
+    return li;
+  }
+
+  // Frames are drawn in batches: a subscribe replays up to a thousand messages per room at once, and
+  // drawing each alone (and scrolling after each) would show the backlog crawling by for many seconds.
+  let pending = [];
+  let flushTimer = null;
+
+  function appendMessage(room, msg) {
+    pending.push({ room: room, msg: msg, time: messageTime(msg) });
+    scheduleFlush();
   }
 
   function appendNotice(message) {
-    const li = document.createElement('li');
-    li.className = 'notice';
-    li.textContent = message;
-    addToFeed(li);
+    pending.push({ notice: message, time: Date.now() });
+    scheduleFlush();
   }
 
-  // Rooms replay their backlogs one after the other: keep the merged feed in message-time order.
-  function addToFeed(li) {
+  function scheduleFlush() {
+    if (flushTimer === null) flushTimer = setTimeout(flush, 50);
+  }
+
+  // Merges the batch into the feed, which stays in message-time order (rooms replay their backlogs one
+  // after the other) and holds the newest MAX_MESSAGES; what would be trimmed at once is never drawn.
+  function flush() {
+    flushTimer = null;
+    const batch = pending.sort((a, b) => a.time - b.time);
+    pending = [];
+    const fresh = batch.length > MAX_MESSAGES ? batch.slice(batch.length - MAX_MESSAGES) : batch;
     const atBottom = el.feed.scrollHeight - el.feed.scrollTop - el.feed.clientHeight < 40;
-    const time = Number(li.dataset.time || Date.now());
-    li.dataset.time = String(time);
-    let after = el.feed.lastElementChild;
-    while (after && Number(after.dataset.time) > time) after = after.previousElementSibling;
-    if (after) {
-      after.after(li);
-    } else {
-      el.feed.prepend(li);
+    const full = el.feed.childElementCount >= MAX_MESSAGES;
+    const oldest = el.feed.firstElementChild ? Number(el.feed.firstElementChild.dataset.time) : -Infinity;
+    const tail = document.createDocumentFragment();
+    const newestShown = el.feed.lastElementChild ? Number(el.feed.lastElementChild.dataset.time) : -Infinity;
+    for (const item of fresh) {
+      if (full && item.time < oldest) continue;
+      if (item.room !== undefined && !selected.has(item.room)) continue;
+      let li;
+      if (item.notice !== undefined) {
+        li = document.createElement('li');
+        li.className = 'notice';
+        li.textContent = item.notice;
+        li.dataset.time = String(item.time);
+      } else {
+        li = messageItem(item.room, item.msg);
+      }
+      if (item.time >= newestShown) {
+        tail.append(li);
+        continue;
+      }
+      let after = el.feed.lastElementChild;
+      while (after && Number(after.dataset.time) > item.time) after = after.previousElementSibling;
+      if (after) {
+        after.after(li);
+      } else {
+        el.feed.prepend(li);
+      }
     }
-    while (el.feed.childElementCount > MAX_MESSAGES) el.feed.firstElementChild.remove();
+    el.feed.append(tail);
+    let excess = el.feed.childElementCount - MAX_MESSAGES;
+    while (excess-- > 0) el.feed.firstElementChild.remove();
     if (el.follow.checked && atBottom) el.feed.scrollTop = el.feed.scrollHeight;
     updateFeedMeta();
   }
@@ -222,6 +292,9 @@
   function updateFeedMeta() {
     const count = el.feed.querySelectorAll('.msg').length;
     el.feedEmpty.hidden = el.feed.childElementCount > 0;
+    el.feedEmpty.textContent = selected.size > 0
+      ? 'Waiting for messages of the rooms followed.'
+      : 'No room followed: click a room on the left to see its messages.';
     el.feedCount.textContent = count > 0 ? count + ' shown' : '';
   }
 
@@ -255,16 +328,21 @@
     return series;
   }
 
-  function drawSpark(canvas, room) {
-    const series = seriesOf(room, bucketOf(Date.now()));
+  function sizeCanvas(canvas, fallbackWidth, fallbackHeight) {
     const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth || 150;
-    const height = canvas.clientHeight || 28;
+    const width = canvas.clientWidth || fallbackWidth;
+    const height = canvas.clientHeight || fallbackHeight;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
     const g = canvas.getContext('2d');
     g.scale(ratio, ratio);
     g.clearRect(0, 0, width, height);
+    return { g: g, width: width, height: height };
+  }
+
+  function drawSpark(canvas, room) {
+    const series = seriesOf(room, bucketOf(Date.now()));
+    const { g, width, height } = sizeCanvas(canvas, 150, 28);
     g.fillStyle = '#eef0f4';
     g.fillRect(0, height - 1, width, 1);
     const max = Math.max(1, ...series.counts);
@@ -281,14 +359,63 @@
 
   // ---- rooms panel ----
 
+  function rateOf(r) {
+    const v = Number(r.rate_per_second);
+    return Number.isFinite(v) ? v : 0;
+  }
+
+  function publishedOf(r) {
+    const v = Number(r.messages_published);
+    return Number.isFinite(v) ? v : 0;
+  }
+
+  /** Followable rooms, busiest first: by the relay's rate estimate, then by messages published. */
+  function busiestFirst() {
+    return apiRooms
+      .filter((r) => Number(r.room_id) > 0 && r.state !== 'invalid')
+      .sort((a, b) => (rateOf(b) - rateOf(a)) || (publishedOf(b) - publishedOf(a))
+        || (Number(a.room_id) - Number(b.room_id)))
+      .map((r) => Number(r.room_id));
+  }
+
+  // While nothing is known (a relay just started), the pick is provisional and is redone as soon as rates
+  // are; after that a followed room is only replaced once it falls well out of the top, so the feed does
+  // not switch rooms every few seconds between two rooms of about the same rate.
+  function pickBusiest() {
+    const order = busiestFirst();
+    if (order.length === 0) return;
+    const informed = apiRooms.some((r) => rateOf(r) > 0 || publishedOf(r) > 0);
+    const top = order.slice(0, busiestCount);
+    let next;
+    if (!autoInformed) {
+      next = top;
+    } else {
+      const stayZone = new Set(order.slice(0, busiestCount * 2));
+      next = Array.from(selected).filter((id) => stayZone.has(id)).slice(0, busiestCount);
+      for (const id of top) {
+        if (next.length >= busiestCount) break;
+        if (!next.includes(id)) next.push(id);
+      }
+    }
+    autoInformed = informed;
+    const wanted = new Set(next);
+    const gone = Array.from(selected).filter((id) => !wanted.has(id));
+    const added = next.filter((id) => !selected.has(id));
+    for (const id of gone) selected.delete(id);
+    for (const id of added) selected.add(id);
+    unsubscribe(gone);
+    if (added.length > 0) subscribe(added);
+  }
+
   async function pollRooms() {
     try {
       const response = await fetch('/api/rooms', { cache: 'no-store', headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error('HTTP ' + response.status);
       const body = await response.json();
-      apiRooms = Array.isArray(body.rooms) ? body.rooms : [];
+      apiRooms = body && Array.isArray(body.rooms) ? body.rooms.filter((r) => r && typeof r === 'object') : [];
       el.roomsError.hidden = true;
       el.roomsUpdated.textContent = 'updated ' + new Date().toLocaleTimeString([], { hour12: false });
+      if (auto) pickBusiest();
     } catch (e) {
       el.roomsError.hidden = false;
       el.roomsError.textContent = 'Could not load /api/rooms: ' + e.message;
@@ -296,16 +423,44 @@
     renderRooms();
   }
 
+  function renderFollowMode() {
+    if (auto) {
+      el.followMode.textContent = 'Following the ' + busiestCount + ' busiest rooms. Click a room to choose your own.';
+      el.followBusiest.hidden = true;
+    } else {
+      el.followMode.textContent = 'Following ' + selected.size + ' room' + (selected.size === 1 ? '' : 's') + ' you chose.';
+      el.followBusiest.hidden = false;
+    }
+  }
+
   function renderRooms() {
+    renderFollowMode();
     const known = new Map();
     for (const r of apiRooms) {
       const id = Number(r.room_id);
       if (id > 0) known.set(id, r);
     }
-    const ids = Array.from(new Set([...known.keys(), ...selected])).sort((a, b) => a - b);
-    const items = ids.map((id) => roomItem(id, known.get(id)));
-    el.rooms.replaceChildren(...items);
-    if (ids.length === 0) {
+    const order = busiestFirst();
+    const shown = [];
+    const seen = new Set();
+    for (const id of order) {
+      if (shown.length >= MAX_ROOM_ROWS) break;
+      shown.push(id);
+      seen.add(id);
+    }
+    for (const id of Array.from(selected).sort((a, b) => a - b)) {
+      if (!seen.has(id)) { shown.push(id); seen.add(id); }
+    }
+    for (const id of known.keys()) {
+      if (shown.length >= MAX_ROOM_ROWS) break;
+      if (!seen.has(id)) { shown.push(id); seen.add(id); }
+    }
+    el.rooms.replaceChildren(...shown.map((id) => roomItem(id, known.get(id))));
+    const hiddenCount = known.size - shown.filter((id) => known.has(id)).length;
+    el.roomsMore.hidden = hiddenCount <= 0;
+    el.roomsMore.textContent = hiddenCount > 0
+      ? hiddenCount + ' quieter rooms not shown: type an id above to watch one.' : '';
+    if (shown.length === 0) {
       const li = document.createElement('li');
       li.className = 'muted';
       li.textContent = 'No rooms yet. Type a room id above to watch it.';
@@ -313,9 +468,15 @@
     }
   }
 
+  function overlayHref(id) {
+    return '/overlay?room=' + id + (token ? '&token=' + encodeURIComponent(token) : '');
+  }
+
   function roomItem(id, info) {
     const li = document.createElement('li');
     li.className = selected.has(id) ? 'room selected' : 'room';
+    li.dataset.room = String(id);
+    li.title = selected.has(id) ? 'Click to stop following room ' + id : 'Click to follow room ' + id;
 
     const box = document.createElement('input');
     box.type = 'checkbox';
@@ -335,19 +496,19 @@
 
     const state = document.createElement('span');
     const stateName = info ? String(info.state) : 'not followed';
-    const known = ['polling', 'backoff', 'invalid'].includes(stateName);
-    state.className = 'badge ' + (known ? 'state-' + stateName : 'state-unknown');
+    state.className = 'badge ' + (KNOWN_STATES.includes(stateName) ? 'state-' + stateName : 'state-unknown');
     state.textContent = stateName;
 
     const stats = document.createElement('div');
     stats.className = 'room-stats';
     if (info) {
       stats.append(
-        stat('every', formatMs(info.interval_ms)),
-        stat('last poll', info.last_poll_at ? ago(Number(info.last_poll_at)) : 'never'),
+        stat('rate', formatRate(info.rate_per_second)),
         stat('published', formatCount(info.messages_published)),
-        stat('gaps', formatCount(info.gaps)),
-        stat('server', formatRate(info.rate_per_second)));
+        stat('gaps', formatCount(info.gaps)));
+      if (info.source) stats.append(stat('source', String(info.source)));
+      if (info.interval_ms !== undefined && info.interval_ms !== null) stats.append(stat('every', formatMs(info.interval_ms)));
+      stats.append(stat('last poll', info.last_poll_at ? ago(Number(info.last_poll_at)) : 'never'));
     } else {
       stats.textContent = 'Not in the relay’s room list: shown if anything is published for it.';
     }
@@ -359,14 +520,23 @@
     canvas.dataset.room = String(id);
     const rateText = document.createElement('span');
     rateText.className = 'rate-text';
-    rate.append(canvas, rateText);
+    const overlay = document.createElement('a');
+    overlay.className = 'overlay-link';
+    overlay.href = overlayHref(id);
+    overlay.target = '_blank';
+    overlay.rel = 'noopener';
+    overlay.textContent = 'overlay';
+    overlay.title = 'A page for OBS’s browser source with this room’s newest messages';
+    rate.append(canvas, rateText, overlay);
 
     li.append(box, name, state, stats, rate);
+    li.addEventListener('click', (event) => {
+      if (event.target.closest('a, input, button')) return;
+      toggleRoom(id, !selected.has(id));
+    });
     requestAnimationFrame(() => {
       const perMinute = drawSpark(canvas, id);
-      rateText.textContent = selected.has(id)
-        ? perMinute.toFixed(1) + ' msg/min (last 5 min, seen here)'
-        : 'select to follow';
+      rateText.textContent = selected.has(id) ? perMinute.toFixed(1) + ' msg/min' : 'click to follow';
     });
     return li;
   }
@@ -383,7 +553,7 @@
   function formatMs(ms) {
     const n = Number(ms);
     if (!Number.isFinite(n)) return '–';
-    return n >= 1000 ? (n / 1000).toFixed(n % 1000 === 0 ? 0 : 1) + ' s' : n + ' ms';
+    return n >= 1000 ? (n / 1000).toFixed(n % 1000 === 0 ? 0 : 1) + ' s' : Math.round(n) + ' ms';
   }
 
   function formatCount(n) {
@@ -404,19 +574,20 @@
   }
 
   function toggleRoom(id, on) {
+    auto = false;
     if (on) {
-      selected.add(id);
-      subscribe([id]);
+      if (!selected.has(id)) {
+        selected.add(id);
+        subscribe([id]);
+      }
     } else {
       selected.delete(id);
-      lastSeq.delete(id);
-      backlogAsked.delete(id);
-      send({ op: 'unsubscribe', rooms: [id] });
+      unsubscribe([id]);
       for (const li of Array.from(el.feed.querySelectorAll('.msg'))) {
         if (li.dataset.room === String(id)) li.remove();
       }
-      updateFeedMeta();
     }
+    updateFeedMeta();
     saveSelection();
     renderRooms();
   }
@@ -431,7 +602,16 @@
     }
     el.roomsError.hidden = true;
     el.roomInput.value = '';
-    if (!selected.has(id)) toggleRoom(id, true);
+    toggleRoom(id, true);
+  });
+
+  el.followBusiest.addEventListener('click', () => {
+    auto = true;
+    autoInformed = false;
+    saveSelection();
+    pickBusiest();
+    updateFeedMeta();
+    renderRooms();
   });
 
   el.clear.addEventListener('click', () => {
@@ -439,12 +619,177 @@
     updateFeedMeta();
   });
 
+  // ---- the relay's figures (GET /api/stats) ----
+
+  const FIGURE_COLORS = { main: '#00a1d6', budget: '#d98a00', p50: '#00a1d6', p99: '#7a4cc2', bad: '#d0423c' };
+
+  function num(v) {
+    const n = Number(v);
+    return v === null || v === undefined || !Number.isFinite(n) ? null : n;
+  }
+
+  function formatPerSecond(v) {
+    if (v === null) return '–';
+    return v >= 100 ? Math.round(v).toLocaleString() : v >= 1 ? v.toFixed(1) : v.toFixed(2);
+  }
+
+  function formatDelay(ms) {
+    if (ms === null) return '–';
+    return ms >= 1000 ? (ms / 1000).toFixed(ms >= 10000 ? 0 : 1) + ' s' : Math.round(ms) + ' ms';
+  }
+
+  function sum(samples, key) {
+    return samples.reduce((total, s) => total + (num(s[key]) || 0), 0);
+  }
+
+  function lastWith(samples, key) {
+    for (let i = samples.length - 1; i >= 0; i--) {
+      const v = num(samples[i][key]);
+      if (v !== null) return v;
+    }
+    return null;
+  }
+
+  // A chart of the samples: x from (newest - span) to newest, the span being what the samples cover (at
+  // least a minute, at most the window) so a relay started a moment ago does not draw a sliver; lines, or
+  // bars for per-interval counts.
+  function drawChart(canvas, samples, windowMs, series, options) {
+    const covered = samples.reduce((total, s) => total + (num(s.seconds) || 0), 0) * 1000;
+    const spanMs = Math.min(windowMs, Math.max(60000, covered));
+    const { g, width, height } = sizeCanvas(canvas, 260, 56);
+    g.fillStyle = '#eef0f4';
+    g.fillRect(0, height - 1, width, 1);
+    if (samples.length === 0) return;
+    const end = num(samples[samples.length - 1].at);
+    const start = end - spanMs;
+    let max = options.floor || 0;
+    for (const s of samples) for (const key of series.map((x) => x.key)) max = Math.max(max, num(s[key]) || 0);
+    if (options.budget) max = Math.max(max, options.budget * 1.15);
+    if (max <= 0) max = 1;
+    const x = (at) => ((at - start) / spanMs) * width;
+    const y = (v) => height - 2 - (v / max) * (height - 6);
+    if (options.budget) {
+      g.strokeStyle = FIGURE_COLORS.budget;
+      g.setLineDash([4, 3]);
+      g.lineWidth = 1;
+      g.beginPath();
+      g.moveTo(0, y(options.budget));
+      g.lineTo(width, y(options.budget));
+      g.stroke();
+      g.setLineDash([]);
+    }
+    if (options.riskKey) {
+      g.fillStyle = 'rgba(208, 66, 60, 0.12)';
+      for (const s of samples) {
+        if (s[options.riskKey] === true) {
+          const w = Math.max(2, ((num(s.seconds) || 5) * 1000 / spanMs) * width);
+          g.fillRect(x(num(s.at)) - w, 0, w, height);
+        }
+      }
+    }
+    for (const line of series) {
+      if (options.bars) {
+        g.fillStyle = line.color;
+        const w = Math.max(2, width / Math.max(samples.length, spanMs / 5000) - 1);
+        for (const s of samples) {
+          const v = num(s[line.key]) || 0;
+          if (v > 0) g.fillRect(x(num(s.at)) - w, y(v), w, height - 2 - y(v) + 1);
+        }
+        continue;
+      }
+      g.strokeStyle = line.color;
+      g.lineWidth = 1.6;
+      g.beginPath();
+      let drawing = false;
+      for (const s of samples) {
+        const v = num(s[line.key]);
+        if (v === null) { drawing = false; continue; }
+        if (drawing) g.lineTo(x(num(s.at)), y(v)); else g.moveTo(x(num(s.at)), y(v));
+        drawing = true;
+      }
+      g.stroke();
+    }
+    g.fillStyle = '#6b7385';
+    g.font = '10px system-ui, sans-serif';
+    g.textBaseline = 'top';
+    g.fillText(options.format(max), 2, 1);
+  }
+
+  function figure(id) {
+    const root = document.getElementById(id);
+    return { value: document.getElementById(id + '-value'), chart: root.querySelector('canvas') };
+  }
+
+  const figures = {
+    messages: figure('fig-messages'),
+    requests: figure('fig-requests'),
+    gaps: figure('fig-gaps'),
+    duplicates: figure('fig-duplicates'),
+    delay: figure('fig-delay'),
+  };
+
+  function renderStats(stats) {
+    const samples = Array.isArray(stats.samples) ? stats.samples.filter((s) => s && num(s.at) !== null) : [];
+    const windowMs = num(stats.window_ms) || 600000;
+    const budget = num(stats.budget_per_second);
+    const covered = samples.reduce((total, s) => total + (num(s.seconds) || 0), 0);
+    el.figuresSpan.textContent = samples.length > 0 ? 'last ' + formatSpan(covered) : '';
+    if (samples.length === 0) {
+      el.figuresStatus.hidden = false;
+      el.figuresStatus.textContent = 'Collecting the first figures (one every '
+        + Math.round((num(stats.interval_ms) || 5000) / 1000) + ' s)…';
+    } else {
+      el.figuresStatus.hidden = true;
+    }
+    const latest = samples.length > 0 ? samples[samples.length - 1] : {};
+    figures.messages.value.textContent = formatPerSecond(num(latest.messages_per_second)) + ' /s';
+    figures.requests.value.textContent = formatPerSecond(num(latest.requests_per_second))
+      + (budget !== null ? ' of ' + formatPerSecond(budget) : '') + ' /s';
+    figures.gaps.value.textContent = samples.length > 0 ? sum(samples, 'gaps').toLocaleString() : '–';
+    figures.duplicates.value.textContent = samples.length > 0 ? sum(samples, 'duplicates_dropped').toLocaleString() : '–';
+    const p50 = lastWith(samples, 'publish_delay_p50_ms');
+    const p99 = lastWith(samples, 'publish_delay_p99_ms');
+    figures.delay.value.textContent = formatDelay(p50) + ' / ' + formatDelay(p99);
+    const riskNow = latest.risk_control === true;
+    document.getElementById('fig-requests-foot').textContent = riskNow
+      ? 'risk control: every request waits (red: paused)'
+      : 'polls per second; the dashed line is the budget';
+
+    drawChart(figures.messages.chart, samples, windowMs, [{ key: 'messages_per_second', color: FIGURE_COLORS.main }],
+      { format: formatPerSecond });
+    drawChart(figures.requests.chart, samples, windowMs, [{ key: 'requests_per_second', color: FIGURE_COLORS.main }],
+      { format: formatPerSecond, budget: budget, riskKey: 'risk_control' });
+    drawChart(figures.gaps.chart, samples, windowMs, [{ key: 'gaps', color: FIGURE_COLORS.bad }],
+      { format: (v) => String(Math.round(v)), bars: true, floor: 1 });
+    drawChart(figures.duplicates.chart, samples, windowMs, [{ key: 'duplicates_dropped', color: FIGURE_COLORS.main }],
+      { format: (v) => String(Math.round(v)), bars: true, floor: 1 });
+    drawChart(figures.delay.chart, samples, windowMs,
+      [{ key: 'publish_delay_p50_ms', color: FIGURE_COLORS.p50 }, { key: 'publish_delay_p99_ms', color: FIGURE_COLORS.p99 }],
+      { format: formatDelay });
+  }
+
+  function formatSpan(seconds) {
+    return seconds >= 90 ? Math.round(seconds / 60) + ' min' : Math.round(seconds) + ' s';
+  }
+
+  async function pollStats() {
+    try {
+      const response = await fetch('/api/stats', { cache: 'no-store', headers: { Accept: 'application/json' } });
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      const body = await response.json();
+      renderStats(body && typeof body === 'object' ? body : {});
+    } catch (e) {
+      el.figuresStatus.hidden = false;
+      el.figuresStatus.textContent = 'Could not load /api/stats: ' + e.message;
+    }
+  }
+
   setInterval(() => {
     for (const canvas of el.rooms.querySelectorAll('canvas.spark')) {
       const id = Number(canvas.dataset.room);
       const perMinute = drawSpark(canvas, id);
       const text = canvas.nextElementSibling;
-      if (text && selected.has(id)) text.textContent = perMinute.toFixed(1) + ' msg/min (last 5 min, seen here)';
+      if (text && selected.has(id)) text.textContent = perMinute.toFixed(1) + ' msg/min';
     }
   }, 2000);
 
@@ -452,5 +797,7 @@
   renderRooms();
   pollRooms();
   setInterval(pollRooms, ROOMS_POLL_MS);
+  pollStats();
+  setInterval(pollStats, STATS_POLL_MS);
   connect();
 })();

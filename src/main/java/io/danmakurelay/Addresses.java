@@ -3,8 +3,6 @@ package io.danmakurelay;
 /** Every event-bus address of the relay, in one place. All are local to the process. */
 public final class Addresses {
 
-  /** Published (poller to web): one {@link io.danmakurelay.poll.DanmakuEvent} per new message. */
-  public static final String DANMAKU = "relay.danmaku";
   /** Request (web to poller): the rooms and their state; answers {@code {"rooms":[...]}}. */
   public static final String ROOMS_LIST = "relay.rooms.list";
   /** Request (web to poller): {@code {"room":ID}}; answers the room's entry. */
@@ -19,6 +17,12 @@ public final class Addresses {
    * WebSocket subscriber or loses its last; a watched room is polled within {@code poll.watchedMaxDelayMs}.
    */
   public static final String ROOM_WATCHED = "relay.rooms.watched";
+  /** Request (web to video reader): the videos and their parts; answers {@code {"videos":[...]}}. */
+  public static final String VIDEOS_LIST = "relay.videos.list";
+  /** Request (web to video reader): {@code {"video":ID}}; answers the video's entry. */
+  public static final String VIDEOS_ADD = "relay.videos.add";
+  /** Request (web to video reader): {@code {"video":ID}}; answers {@code {"removed":bool}}. */
+  public static final String VIDEOS_REMOVE = "relay.videos.remove";
 
   private Addresses() {}
 }

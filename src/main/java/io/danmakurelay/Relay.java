@@ -6,17 +6,11 @@ import io.danmakurelay.kafka.KafkaSink;
 import io.danmakurelay.kafka.RecordFormat;
 import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
-import io.danmakurelay.poll.DanmakuEvent;
 import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.poll.UpstreamGate;
+import io.danmakurelay.video.VideoVerticle;
+import io.danmakurelay.web.RelayMetrics;
 import io.danmakurelay.web.WebVerticle;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -66,25 +60,23 @@ public final class Relay implements AutoCloseable {
       log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
       RelayState.ensureTopics(bootstrap, config.kafka(), KAFKA_TIMEOUT);
 
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      new JvmMemoryMetrics().bindTo(registry);
-      new JvmGcMetrics().bindTo(registry);
-      new JvmThreadMetrics().bindTo(registry);
-      new ClassLoaderMetrics().bindTo(registry);
-      new ProcessorMetrics().bindTo(registry);
-      new UptimeMetrics().bindTo(registry);
+      PrometheusMeterRegistry registry = RelayMetrics.createRegistry();
       vertx = Vertx.builder()
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
-      vertx.eventBus().registerCodec(new DanmakuEvent.LocalCodec());
 
       AtomicReference<PollerVerticle> poller = new AtomicReference<>();
+      AtomicReference<VideoVerticle> video = new AtomicReference<>();
       sink = new KafkaSink(bootstrap, config.kafka().transactionalId(), config.kafka().producer(),
           config.kafka().bufferSize(), new RecordFormat(config.kafka()), registry, batch -> {
             PollerVerticle p = poller.get();
             if (p != null) {
               p.onCommitted(batch);
+            }
+            VideoVerticle v = video.get();
+            if (v != null) {
+              v.onCommitted(batch);
             }
           });
       sink.start();
@@ -98,12 +90,15 @@ public final class Relay implements AutoCloseable {
       RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
       Pipeline pipeline = new Pipeline(sink);
       state.streams().forEach(pipeline::restore);
-      // One IP, one budget: every source spends its requests from this gate. No request outlives its timeout.
+      // One IP, one request budget: live polls and video reads spend from the same gate. No request outlives
+      // its timeout.
       UpstreamGate gate = new UpstreamGate(config.upstream().requestsPerSecond(), config.backoff().initialMs(),
           config.backoff().maxMs(), config.upstream().timeoutMs() + 1000);
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
-      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap);
+      video.set(new VideoVerticle(config, pipeline, state, gate, registry));
+      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
+      vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       return new Relay(embedded, bootstrap, sink, vertx, web);
     } catch (Exception | Error e) {

@@ -38,6 +38,10 @@ final class RunCommand implements Callable<Integer> {
       + "Replaces the configured rooms.")
   List<String> rooms = new ArrayList<>();
 
+  @Option(names = "--video", paramLabel = "ID", description = "A video to follow (av170001, 170001, BV1xx411c7mD, "
+      + "ep114928); repeatable. Replaces the configured videos.")
+  List<String> videos = new ArrayList<>();
+
   @Option(names = "--set", paramLabel = "KEY=VALUE",
       description = "Overrides one config key, e.g. --set kafka.topic=danmaku; repeatable.")
   List<String> overrides = new ArrayList<>();
@@ -50,6 +54,9 @@ final class RunCommand implements Callable<Integer> {
     List<String> flags = new ArrayList<>(overrides);
     if (!rooms.isEmpty()) {
       flags.add("rooms=" + String.join(",", rooms));
+    }
+    if (!videos.isEmpty()) {
+      flags.add("videos=" + String.join(",", videos));
     }
     Path file = configFile;
     if (file == null && Files.isRegularFile(Path.of("conf", "config.json"))) {
@@ -75,6 +82,10 @@ final class RunCommand implements Callable<Integer> {
       demoFlags.add("upstream.url=" + base + (config.upstream().modernApi()
           ? "/xlive/web-room/v1/dM/gethistory" : "/ajax/msg"));
       demoFlags.add("upstream.roomInitUrl=" + base + "/room/v1/Room/room_init");
+      demoFlags.addAll(Simulator.videoUrlFlags(base));
+      if (config.videos().isEmpty()) {
+        demoFlags.add("videos=" + Simulator.DEMO_VIDEO);
+      }
       if (config.rooms().isEmpty()) {
         StringBuilder ids = new StringBuilder("rooms=");
         for (int i = 0; i < DEMO_ROOMS; i++) {

@@ -328,9 +328,17 @@ public final class ConfigLoader {
     if (cluster.enabled() && kafka.embedded()) {
       throw new ConfigException("cluster.enabled: needs kafka.bootstrapServers (relays of a cluster share one Kafka)");
     }
+    List<String> videos = r.stringList("videos");
+    for (String id : videos) {
+      try {
+        io.danmakurelay.video.VideoId.parse(id);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("videos: " + e.getMessage());
+      }
+    }
     return new RelayConfig(
         r.roomIds("rooms"),
-        r.stringList("videos"),
+        videos,
         upstream,
         poll,
         backoff,

@@ -1,5 +1,6 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.upstream.RoomId;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -9,12 +10,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One client-to-server text frame, parsed and validated: subscribe (with optional resume points),
+ * One client-to-server text frame, parsed and validated: subscribe (with optional resume points and events),
  * unsubscribe, ping, or the reason it is invalid. Pure: no Vert.x state, no exception escapes.
  */
 sealed interface ClientRequest {
 
-  record Subscribe(Set<Long> rooms, Map<Long, Long> since) implements ClientRequest {}
+  /** {@code events}: also deliver the rooms' events. */
+  record Subscribe(Set<Long> rooms, Map<Long, Long> since, boolean events) implements ClientRequest {}
 
   record Unsubscribe(Set<Long> rooms) implements ClientRequest {}
 
@@ -80,18 +82,16 @@ sealed interface ClientRequest {
         since.put(room, n.longValue());
       }
     }
-    return new Subscribe(rooms, since);
+    Object eventsValue = json.getValue("events");
+    if (eventsValue != null && !(eventsValue instanceof Boolean)) {
+      return new Invalid("events must be true or false");
+    }
+    return new Subscribe(rooms, since, Boolean.TRUE.equals(eventsValue));
   }
 
-  /** A positive room id from a JSON number or a string of decimal digits, else -1. */
+  /** A room id by the relay's one rule ({@link RoomId}), else -1. */
   private static long roomId(Object value) {
-    if (value instanceof Number n) {
-      return isIntegral(n) ? n.longValue() : -1;
-    }
-    if (value instanceof String s && !s.isEmpty() && s.length() <= 18 && s.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      return Long.parseLong(s);
-    }
-    return -1;
+    return RoomId.parseOrNegative(value);
   }
 
   private static boolean isIntegral(Number n) {

@@ -1,11 +1,13 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.pipeline.CommittedRecord;
 import io.micrometer.core.instrument.Counter;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -15,13 +17,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
-import io.vertx.core.internal.buffer.BufferInternal;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -41,9 +39,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The WebSocket fan-out: per-room sequence numbers and history, subscriptions, resume, slow-client
- * cut-off. Reads published record values, writes SPEC §5 frames to subscribers. All state lives on the
- * event loop of the context that built it (the web verticle's); calls from elsewhere hop onto it.
+ * The WebSocket fan-out: per-room history, subscriptions, resume, events, slow-client cut-off. Reads
+ * committed records (room messages with their durable {@code seq}, and events) and writes SPEC §5 frames
+ * to subscribers. All state lives on the event loop of the context that built it (the web verticle's);
+ * calls from elsewhere hop onto it, once per batch.
  *
  * <p>Protocol additions that are part of the contract:
  * <ul>
@@ -57,6 +56,9 @@ import org.slf4j.LoggerFactory;
  *       above the room's latest seq (the relay restarted and seqs began again at 1) it first sends
  *       {@code {"op":"error","error":"seq ahead of stream","room_id":ID,"requested":SEQ,"latest":L}}; in both
  *       cases everything still held follows. A room the connection already receives is not replayed.</li>
+ *   <li>{@code "events":true} in a subscribe adds the events of the rooms it names
+ *       ({@code {"op":"event","room_id":ID,"msg":{...}}}, live only: events have no seq and no replay);
+ *       a later subscribe without it leaves them on, an unsubscribe ends both.</li>
  *   <li>Room ids are positive integers, as JSON numbers or strings of digits.</li>
  *   <li>Close codes: 1009 for a client message over {@link FanoutLimits#maxMessageBytes()}, 1008 for a
  *       frame flood, 1013 for a client too slow to keep up (reconnect and resume with since), 1001 at
@@ -94,6 +96,8 @@ public final class Fanout {
   private final AtomicInteger connectionCount = new AtomicInteger();
 
   private final Counter messagesSent;
+  private final Counter eventsSent;
+  private final Counter repeatsSkipped;
   private final Counter badFrames;
   private final Map<DisconnectReason, Counter> disconnects = new EnumMap<>(DisconnectReason.class);
 
@@ -120,6 +124,12 @@ public final class Fanout {
     messagesSent = Counter.builder("danmaku.ws.messages.sent")
         .description("Danmaku frames written to WebSocket clients, replays included")
         .register(registry);
+    eventsSent = Counter.builder("danmaku.ws.events.sent")
+        .description("Event frames written to WebSocket clients")
+        .register(registry);
+    repeatsSkipped = Counter.builder("danmaku.ws.repeats.skipped")
+        .description("Committed messages the fan-out already held (re-read at start), not delivered again")
+        .register(registry);
     badFrames = Counter.builder("danmaku.ws.bad.frames")
         .description("Client frames answered with an error frame")
         .register(registry);
@@ -142,9 +152,63 @@ public final class Fanout {
     return options.setMaxWebSocketFrameSize(bound).setMaxWebSocketMessageSize(bound);
   }
 
-  /** Hands one published message (the Kafka record value) to the room's subscribers. */
+  /**
+   * Hands committed records to their rooms' subscribers and histories, in the given order (Kafka's). The
+   * frames are built on the calling thread (the Kafka feed's), then applied in one hop to the fan-out's
+   * event loop; the future completes there once every record was applied.
+   */
+  public Future<Void> deliver(List<CommittedRecord> records) {
+    List<Frame> frames = new ArrayList<>(records.size());
+    for (CommittedRecord record : records) {
+      frames.add(switch (record.kind()) {
+        case DANMAKU -> new Frame(record.roomId(), record.seq(), danmakuFrame(record.roomId(), record.seq(), record.value()));
+        case EVENT -> new Frame(record.roomId(), 0, eventFrame(record.roomId(), record.value()));
+      });
+    }
+    Promise<Void> applied = Promise.promise();
+    onOwner(() -> {
+      try {
+        for (Frame frame : frames) {
+          if (frame.seq() > 0) {
+            deliverDanmaku(frame.roomId(), frame.seq(), frame.bytes());
+          } else {
+            deliverEvent(frame.roomId(), frame.bytes());
+          }
+        }
+        applied.complete();
+      } catch (RuntimeException e) {
+        // The feed waits for this future: it must complete whatever happened.
+        log.error("fan-out: delivering a batch of {} records failed", frames.size(), e);
+        applied.fail(e);
+      }
+    });
+    return applied.future();
+  }
+
+  /**
+   * Hands one room message (a record value carrying its {@code seq}) straight to the fan-out, bypassing
+   * Kafka: for tests and the direct baseline of the benchmark. The relay itself only uses {@link #deliver}.
+   */
   public void publish(long roomId, JsonObject recordValue) {
-    onOwner(() -> deliver(roomId, recordValue));
+    if (!(recordValue.getValue("seq") instanceof Number seq) || seq.longValue() < 1) {
+      throw new IllegalArgumentException("room " + roomId + ": a record value needs its positive seq");
+    }
+    Buffer frame = danmakuFrame(roomId, seq.longValue(), recordValue.toBuffer().getBytes());
+    onOwner(() -> deliverDanmaku(roomId, seq.longValue(), frame));
+  }
+
+  /** {@code {"op":"danmaku","room_id":ID,"seq":SEQ,"msg":VALUE}} around the value's bytes as stored. */
+  static Buffer danmakuFrame(long roomId, long seq, byte[] value) {
+    String head = "{\"op\":\"danmaku\",\"room_id\":" + roomId + ",\"seq\":" + seq + ",\"msg\":";
+    return Buffer.buffer(head.length() + value.length + 1)
+        .appendString(head, "US-ASCII").appendBytes(value).appendByte((byte) '}');
+  }
+
+  /** {@code {"op":"event","room_id":ID,"msg":VALUE}} around the value's bytes as stored. */
+  static Buffer eventFrame(long roomId, byte[] value) {
+    String head = "{\"op\":\"event\",\"room_id\":" + roomId + ",\"msg\":";
+    return Buffer.buffer(head.length() + value.length + 1)
+        .appendString(head, "US-ASCII").appendBytes(value).appendByte((byte) '}');
   }
 
   /** The handler to mount at {@code GET /ws}. */
@@ -181,28 +245,42 @@ public final class Fanout {
 
   // ---- publishing ----
 
-  private void deliver(long roomId, JsonObject recordValue) {
+  private void deliverDanmaku(long roomId, long seq, Buffer frame) {
     Room room = rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
-    Buffer frame = new JsonObject()
-        .put("op", "danmaku")
-        .put("room_id", roomId)
-        .put("seq", room.history.nextSeq())
-        .put("msg", recordValue)
-        .toBuffer();
-    room.history.append(frame);
-    if (room.subscribers.isEmpty()) {
+    RoomHistory.Offer offer = room.history.offer(seq, frame);
+    if (offer == RoomHistory.Offer.REPEATED) {
+      repeatsSkipped.increment();
+      return;
+    }
+    if (offer == RoomHistory.Offer.AFTER_HOLE) {
+      log.warn("fan-out room {}: seq jumped to {}: the seqs before it are not in Kafka any more; history restarts there",
+          roomId, seq);
+    }
+    writeToAll(room.subscribers, frame, messagesSent);
+  }
+
+  private void deliverEvent(long roomId, Buffer frame) {
+    Room room = rooms.get(roomId);
+    if (room != null && !room.eventSubscribers.isEmpty()) {
+      writeToAll(room.eventSubscribers, frame, eventsSent);
+    }
+  }
+
+  private void writeToAll(Set<Connection> subscribers, Buffer frame, Counter sent) {
+    if (subscribers.isEmpty()) {
       return;
     }
     List<Connection> tooSlow = null;
-    for (Connection connection : room.subscribers) {
+    for (Connection connection : subscribers) {
       if (connection.overBound()) {
         if (tooSlow == null) {
           tooSlow = new ArrayList<>();
         }
         tooSlow.add(connection);
       } else {
+        // Counted before the write: a client can read the frame before write() returns.
+        sent.increment();
         connection.write(frame, false);
-        messagesSent.increment();
       }
     }
     if (tooSlow != null) {
@@ -213,6 +291,8 @@ public final class Fanout {
       }
     }
   }
+
+  private record Frame(long roomId, long seq, Buffer bytes) {}
 
   // ---- upgrade ----
 
@@ -285,51 +365,10 @@ public final class Fanout {
     });
   }
 
-  /**
-   * A text frame over the given bytes. The public factory only takes a String and encodes it again for
-   * every subscriber; this one shares the one serialised copy (each write gets its own slice, so reader
-   * indexes do not interfere, and Vert.x heap buffers are not reference counted).
-   */
-  private static WebSocketFrame sharedTextFrame(Buffer bytes) {
-    return new WebSocketFrameImpl(WebSocketFrameType.TEXT, ((BufferInternal) bytes).getByteBuf(), true);
-  }
-
-  /**
-   * Closes the TCP connection under a WebSocket at once. Vert.x has no public way: close() first waits
-   * for the close frame to be flushed, which never happens for a client that stopped reading. Vert.x
-   * Web hands out a wrapper around the core WebSocket, so unwrap it to reach the channel; when that is
-   * not possible the connection lingers until the client reads or goes away (its queue is bounded).
-   */
-  private static void dropTransport(ServerWebSocket ws) {
-    Object current = ws;
-    for (int depth = 0; depth < 4 && current != null; depth++) {
-      if (current instanceof WebSocketInternal internal) {
-        // From the first handler's context the close goes straight to the socket, past Vert.x's
-        // handler that would turn it into a graceful close.
-        ChannelHandlerContext first = internal.channelHandlerContext().pipeline().firstContext();
-        if (first != null) {
-          first.close();
-        }
-        return;
-      }
-      current = wrappedDelegate(current);
-    }
-    log.debug("ws client {}: cannot reach the channel of {} to drop it", ws.remoteAddress(), ws.getClass().getName());
-  }
-
-  private static Object wrappedDelegate(Object wrapper) {
-    try {
-      Field field = wrapper.getClass().getDeclaredField("delegate");
-      field.setAccessible(true);
-      return field.get(wrapper);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
-    }
-  }
-
   private static final class Room {
     final RoomHistory history;
     final Set<Connection> subscribers = new LinkedHashSet<>();
+    final Set<Connection> eventSubscribers = new LinkedHashSet<>();
 
     Room(int historySize) {
       this.history = new RoomHistory(historySize);
@@ -375,7 +414,7 @@ public final class Fanout {
       }
       pendingFrames.incrementAndGet();
       pendingBytes.addAndGet(length);
-      ws.writeFrame(sharedTextFrame(frame)).onComplete(ar -> {
+      ws.writeFrame(WebSocketInternals.sharedTextFrame(frame)).onComplete(ar -> {
         pendingBytes.addAndGet(-length);
         if (pendingFrames.decrementAndGet() == 0) {
           onOwner(this::queueDrained);
@@ -476,6 +515,11 @@ public final class Fanout {
         }
         room.subscribers.add(this);
       }
+      if (request.events()) {
+        for (long roomId : request.rooms()) {
+          rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize())).eventSubscribers.add(this);
+        }
+      }
     }
 
     private void replay(long roomId, RoomHistory history, long since) {
@@ -488,8 +532,8 @@ public final class Fanout {
             .put("room_id", roomId).put("requested", since).put("from_seq", history.oldestHeldSeq()));
       }
       for (Buffer frame : history.after(since)) {
-        write(frame, true);
         messagesSent.increment();
+        write(frame, true);
       }
     }
 
@@ -508,8 +552,9 @@ public final class Fanout {
         return;
       }
       room.subscribers.remove(this);
+      room.eventSubscribers.remove(this);
       // Rooms nobody publishes to exist only while subscribed, so clients cannot grow the map at will.
-      if (room.subscribers.isEmpty() && room.history.isEmpty()) {
+      if (room.subscribers.isEmpty() && room.eventSubscribers.isEmpty() && room.history.isEmpty()) {
         rooms.remove(roomId);
       }
     }
@@ -535,8 +580,9 @@ public final class Fanout {
         // no way to do that (close() waits for the close frame to be flushed first).
         closing.add(this);
         vertx.setTimer(Math.max(1, limits.cutOffGraceMillis()), id -> {
-          if (closing.contains(this)) {
-            dropTransport(ws);
+          if (closing.contains(this) && !WebSocketInternals.dropTransport(ws)) {
+            log.debug("ws client {}: cannot reach the channel of {} to drop it", ws.remoteAddress(),
+                ws.getClass().getName());
           }
         });
       }

@@ -7,11 +7,23 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * One room's sequence counter and its last {@code capacity} serialised danmaku frames, for resume. Seq
- * numbers start at 1 and rise by 1 per message; the frames are kept already encoded so a replay costs no
- * serialisation.
+ * One room's last {@code capacity} serialised danmaku frames, keyed by the record's durable seq, for
+ * resume. The frames are kept already encoded so a replay costs no serialisation. The held seqs are always
+ * contiguous: a seq already held (a re-read) is skipped, and a jump forward (a refill that starts
+ * mid-stream, or records Kafka no longer holds) starts the history again at the new seq.
  */
 final class RoomHistory {
+
+  /** What {@link #offer} did with a frame. */
+  enum Offer {
+    /** The next seq: appended. */
+    APPENDED,
+    /** A seq at or below the last one: already delivered, skipped. */
+    REPEATED,
+    /** A seq past the next one: appended after dropping what was held (the seqs between are unknown). */
+    AFTER_HOLE
+  }
+
   private final int capacity;
   private final ArrayDeque<Buffer> frames;
   private long lastSeq;
@@ -21,24 +33,28 @@ final class RoomHistory {
     this.frames = new ArrayDeque<>(Math.min(capacity, 64));
   }
 
-  /** The seq the next message gets. */
-  long nextSeq() {
-    return lastSeq + 1;
-  }
-
-  /** Records the frame of message {@link #nextSeq()} and returns its seq. */
-  long append(Buffer frame) {
-    lastSeq++;
+  /** Records the frame of message {@code seq} (positive) unless that seq was already seen. */
+  Offer offer(long seq, Buffer frame) {
+    if (seq <= lastSeq) {
+      return Offer.REPEATED;
+    }
+    Offer outcome = Offer.APPENDED;
+    if (seq != lastSeq + 1) {
+      // The first seq of a room (lastSeq 0) may be anything: a refill reads only the topic's tail.
+      outcome = lastSeq == 0 ? Offer.APPENDED : Offer.AFTER_HOLE;
+      frames.clear();
+    }
+    lastSeq = seq;
     if (capacity > 0) {
       if (frames.size() == capacity) {
         frames.removeFirst();
       }
       frames.addLast(frame);
     }
-    return lastSeq;
+    return outcome;
   }
 
-  /** Seq of the last message published, 0 before the first. */
+  /** Seq of the last message seen, 0 before the first. */
   long lastSeq() {
     return lastSeq;
   }

@@ -33,4 +33,29 @@ public final class RecordValues {
   public static SourceItem danmakuItem(long roomId, FreshMessage message, long fetchedAtMs) {
     return new SourceItem(danmaku(roomId, message, fetchedAtMs), message.danmaku().ts());
   }
+
+  /**
+   * A video part's danmaku (SPEC §4, {@code kafka.videoTopic}, key = cid): each {@code dmid} once, with the
+   * {@code p} attribute as received under {@code raw}. Not numbered: video parts have no seq.
+   */
+  public static JsonObject videoDanmaku(long cid, long aid, String bvid, int page, String dmid, long progressMs,
+      int mode, int fontsize, long color, long ctime, int pool, String senderHash, String text, long fetchedAtMs,
+      String rawP) {
+    return new JsonObject()
+        .put("cid", cid)
+        .put("aid", aid)
+        .put("bvid", bvid)
+        .put("page", page)
+        .put("id", dmid)
+        .put("progress_ms", progressMs)
+        .put("mode", mode)
+        .put("fontsize", fontsize)
+        .put("color", color)
+        .put("ctime", ctime)
+        .put("pool", pool)
+        .put("sender_hash", senderHash)
+        .put("text", text)
+        .put("fetched_at", fetchedAtMs)
+        .put("raw", rawP);
+  }
 }

@@ -15,7 +15,17 @@ public final class StateKeys {
    */
   public static final String RESOLVED_ROOM = "resolved/";
 
+  /** A video followed at run time: {@code video/<canonical id>} ({@code av170001}, {@code BV...}, {@code ep...}). */
+  public static final String FOLLOWED_VIDEO = "video/";
+
+  /** The fingerprint of the last metadata record written for a video: {@code video-meta/<aid>}. */
+  public static final String VIDEO_META_WRITTEN = "video-meta/";
+
   private StateKeys() {}
+
+  public static String followedVideo(String canonicalId) {
+    return FOLLOWED_VIDEO + canonicalId;
+  }
 
   public static String followedRoom(long requestedId) {
     return FOLLOWED_ROOM + requestedId;

@@ -4,7 +4,7 @@ package io.danmakurelay.poll;
  * The one request budget of this relay's IP (SPEC §3): every HTTP request to the upstream — polls,
  * {@code room_init}, {@code getDanmuInfo}, {@code nav}, every video request — takes a token here first, and
  * risk control met by any of them pauses them all. Wraps the {@link RequestBudget} and the caller-wide
- * {@link RiskControl}; thread-safe, because the poll loop, the push connections and the video reader each
+ * {@link RiskControlBackoff}; thread-safe, because the poll loop, the push connections and the video reader each
  * run on their own event loop but share one IP.
  *
  * <p>Protocol: take a token with {@link #tryAcquire} right before sending, and call {@link #onExchangeEnded} once
@@ -18,7 +18,7 @@ public final class UpstreamGate {
 
   private final double requestsPerSecond;
   private final RequestBudget budget;
-  private final RiskControl riskControl;
+  private final RiskControlBackoff riskControl;
   private final InFlightWindow inFlight;
 
   /** A grant never reported ended counts as in flight for this long by default (see {@link InFlightWindow}). */
@@ -35,7 +35,7 @@ public final class UpstreamGate {
   public UpstreamGate(double requestsPerSecond, long backoffInitialMs, long backoffMaxMs, long maxRequestMs) {
     this.requestsPerSecond = requestsPerSecond;
     this.budget = new RequestBudget(requestsPerSecond);
-    this.riskControl = new RiskControl(backoffInitialMs, backoffMaxMs);
+    this.riskControl = new RiskControlBackoff(backoffInitialMs, backoffMaxMs);
     this.inFlight = new InFlightWindow(budget.perWindow(), maxRequestMs);
   }
 

@@ -21,6 +21,9 @@ public final class Simulator {
   /** HTTP handler instances; the machine this targets has two cores. */
   static final int HTTP_INSTANCES = 2;
 
+  /** The video {@code run --demo} follows: av170001 under its BV id, three parts. */
+  public static final String DEMO_VIDEO = "BV17x411w7KC";
+
   private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
   private final Vertx vertx;
@@ -56,6 +59,19 @@ public final class Simulator {
           return instance;
         }, new DeploymentOptions().setInstances(HTTP_INSTANCES))
         .map(id -> new Simulator(vertx, core, id, instances.get(0).actualPort()));
+  }
+
+  /** Config flags ({@code key=value}) pointing every {@code video.*Url} at a simulator on {@code base}. */
+  public static List<String> videoUrlFlags(String base) {
+    return List.of(
+        "video.pagelistUrl=" + base + VideoRoutes.PAGELIST + "?aid={aid}",
+        "video.archivesUrl=" + base + VideoRoutes.ARCHIVES + "?ids={aid}",
+        "video.viewUrl=" + base + VideoRoutes.VIEW + "?bvid={bvid}",
+        "video.episodeUrl=" + base + "/web_api/episode/{ep}.json",
+        "video.commentUrl=" + base + "/{cid}.xml",
+        "video.rolldateUrl=" + base + "/rolldate,{cid}",
+        "video.dmrollUrl=" + base + "/dmroll,{timestamp},{cid}",
+        "video.recommendUrl=" + base + VideoRoutes.RECOMMEND + "?aid={aid}");
   }
 
   /** The port actually bound. */
@@ -127,6 +143,21 @@ public final class Simulator {
   /** Applies a {@code POST /sim/control} operation; IllegalArgumentException when it is malformed. */
   public JsonObject control(JsonObject op) {
     return core.control(op);
+  }
+
+  /** Ground truth of one video part: every dmid that a served pool or dmroll read held, oldest first. */
+  public List<String> videoServedDmids(long cid) {
+    return core.videos.servedDmids(cid);
+  }
+
+  /** The aids of the simulated videos (uploads and the bangumi episode's). */
+  public List<Long> videoAids() {
+    return core.videos.aids();
+  }
+
+  /** Makes the next {@code count} answers about a video id (aid, cid or episode id) faulty. */
+  public void videoFault(long id, VideoFault mode, int count) {
+    core.control(new JsonObject().put("op", "video-fault").put("id", id).put("mode", mode.wireName()).put("count", count));
   }
 
   /** Stops serving; pending slow answers are dropped. Calling it again does nothing. */

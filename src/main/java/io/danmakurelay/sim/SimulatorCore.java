@@ -20,12 +20,14 @@ final class SimulatorCore {
   final AtomicLong pollRequests = new AtomicLong();
   final AtomicLong roomInitRequests = new AtomicLong();
   final AtomicLong otherRequests = new AtomicLong();
+  final VideoCatalog videos;
 
   SimulatorCore(SimulatorSettings settings, LongSupplier clock) {
     this.settings = settings;
     this.clock = clock;
     this.model = new TrafficModel(settings, clock.getAsLong());
     this.risk = new RiskControl(settings.rateLimit(), settings.banSeconds());
+    this.videos = new VideoCatalog(settings.seed(), clock.getAsLong());
   }
 
   /**
@@ -97,9 +99,31 @@ final class SimulatorCore {
         model.resume(now);
         return ok(opName);
       }
+      case "video-fault" -> {
+        return videoFault(op);
+      }
       default -> throw new IllegalArgumentException(
-          "unknown op '" + opName + "' (rate, ban, fault, stall, pause, resume)");
+          "unknown op '" + opName + "' (rate, ban, fault, stall, pause, resume, video-fault)");
     }
+  }
+
+  /** {@code {"op":"video-fault","id":AID|CID|EP,"mode":"..","count":K}}: the next K answers about that id. */
+  private JsonObject videoFault(JsonObject op) {
+    Object idValue = op.getValue("id");
+    if (!(idValue instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || !videos.knows(n.longValue())) {
+      throw new IllegalArgumentException("field 'id' must be the aid, cid or episode id of a simulated video");
+    }
+    Object modeValue = op.getValue("mode");
+    VideoFault mode = modeValue instanceof String s ? VideoFault.fromWire(s).orElse(null) : null;
+    if (mode == null) {
+      throw new IllegalArgumentException("field 'mode' must be one of " + VideoFault.names());
+    }
+    double count = op.getValue("count") == null ? 1 : number(op.getValue("count"), "count");
+    if (count < 0 || count > 1_000_000 || count != Math.rint(count)) {
+      throw new IllegalArgumentException("field 'count' must be a whole number 0..1000000");
+    }
+    videos.order(n.longValue(), mode, (int) count);
+    return ok("video-fault").put("id", n.longValue()).put("mode", mode.wireName()).put("count", (int) count);
   }
 
   private static JsonObject ok(String op) {
@@ -210,7 +234,8 @@ final class SimulatorCore {
       }
       out.append('}');
     }
-    out.append("]}");
+    out.append("],\"video_totals\":").append(videos.totals().encode())
+        .append(",\"videos\":").append(videos.statsJson(now).encode()).append('}');
     return out.toString();
   }
 

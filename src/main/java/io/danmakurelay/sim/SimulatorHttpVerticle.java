@@ -59,10 +59,12 @@ final class SimulatorHttpVerticle extends VerticleBase {
   private final int requestedPort;
   private final Set<Long> slowTimers = new HashSet<>();
   private HttpServer server;
+  private final VideoRoutes videoRoutes;
 
   SimulatorHttpVerticle(SimulatorCore core, int port) {
     this.core = core;
     this.requestedPort = port;
+    this.videoRoutes = new VideoRoutes(core.videos, core::now);
   }
 
   int actualPort() {
@@ -126,6 +128,10 @@ final class SimulatorHttpVerticle extends VerticleBase {
         roomInit(req);
       }
       default -> {
+        if (VideoRoutes.handles(path)) {
+          videoRoutes.handle(req);
+          return;
+        }
         core.otherRequests.incrementAndGet();
         send(req.response(), 404, JSON, "{\"code\":-404,\"message\":\"啥都木有\",\"ttl\":1}");
       }

@@ -2,7 +2,8 @@ package io.danmakurelay.upstream;
 
 /**
  * The one rule for a room id given by a user, in config, the room API, a URL path or a WebSocket frame: a
- * positive integer below 10^15, as a JSON number or a string of decimal digits.
+ * positive integer below 10^15, as an integral JSON number or a string of decimal digits (no sign, no
+ * spaces, no exponent).
  */
 public final class RoomId {
 
@@ -13,18 +14,15 @@ public final class RoomId {
 
   /** The id, or an {@link IllegalArgumentException} whose message says what is wrong. */
   public static long parse(Object value) {
-    if (value instanceof Number n) {
-      double d = n.doubleValue();
-      if (d >= 1 && d == Math.rint(d) && d <= MAX) {
-        return n.longValue();
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      long id = ((Number) value).longValue();
+      if (id >= 1 && id <= MAX) {
+        return id;
       }
-    } else if (value instanceof String s) {
-      String t = s.trim();
-      if (t.matches("[0-9]{1,15}")) {
-        long id = Long.parseLong(t);
-        if (id >= 1) {
-          return id;
-        }
+    } else if (value instanceof String s && s.matches("[0-9]{1,15}")) {
+      long id = Long.parseLong(s);
+      if (id >= 1) {
+        return id;
       }
     }
     throw new IllegalArgumentException("a room id must be a positive integer, got " + describe(value));

@@ -5,8 +5,9 @@ import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.fanout.Fanout;
 import io.danmakurelay.fanout.FanoutLimits;
 import io.danmakurelay.fanout.FanoutSettings;
+import io.danmakurelay.kafka.CommittedFeed;
 import io.danmakurelay.kafka.KafkaSink;
-import io.danmakurelay.poll.DanmakuEvent;
+import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.upstream.RoomId;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -18,10 +19,14 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CSPHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.XFrameHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import org.slf4j.Logger;
@@ -29,26 +34,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's HTTP face (SPEC §5): the dashboard, {@code /metrics}, {@code /health}, the room API and the
- * {@code /ws} fan-out. Room questions go to the poller over the event bus; Kafka facts come from the sink.
+ * {@code /ws} fan-out, fed with what Kafka committed by a {@link CommittedFeed}. Room questions go to the poller
+ * over the event bus; Kafka facts come from the sink.
  */
 public final class WebVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(WebVerticle.class);
   private static final String JSON = "application/json; charset=utf-8";
   private static final DeliveryOptions ASK = new DeliveryOptions().setSendTimeout(5_000).setLocalOnly(true);
-  /** No inline script or style anywhere: danmaku text can never become code. */
-  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-      + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+  /** The dashboard's figures: a reading every 5 s, 10 minutes of them. */
+  private static final long STATS_INTERVAL_MS = 5_000;
+  private static final int STATS_KEPT = 120;
 
   private final RelayConfig config;
   private final KafkaSink sink;
   private final PrometheusMeterRegistry registry;
   private final String kafkaAddress;
+  private final RelayState state;
   private Fanout fanout;
+  private CommittedFeed feed;
+  private StatsSampler stats;
+  private RelayHealth health;
   private HttpServer server;
 
-  public WebVerticle(RelayConfig config, KafkaSink sink, PrometheusMeterRegistry registry, String kafkaAddress) {
+  /** {@code state}: as restored at start-up, it names the rooms whose history the fan-out refills. */
+  public WebVerticle(RelayConfig config, KafkaSink sink, PrometheusMeterRegistry registry, String kafkaAddress,
+      RelayState state) {
     this.config = config;
+    this.state = state;
     this.sink = sink;
     this.registry = registry;
     this.kafkaAddress = kafkaAddress;
@@ -64,19 +78,27 @@ public final class WebVerticle extends VerticleBase {
     fanout = new Fanout(vertx, new FanoutSettings(config.ws().historySize(), config.ws().token(),
         config.ws().allowedOrigins()), registry);
     Router router = Router.router(vertx);
-    router.route().handler(WebVerticle::securityHeaders);
+    health = new RelayHealth(vertx, sink, kafkaAddress, config.kafka().embedded());
+    securityHeaders(router.route());
     router.get("/ws").handler(fanout.webSocketHandler());
-    router.get("/metrics").handler(this::metrics);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/health").handler(this::health);
     router.get("/api/rooms").handler(this::listRooms);
+    stats = new StatsSampler(registry, config.upstream().requestsPerSecond(), STATS_INTERVAL_MS, STATS_KEPT,
+        System::currentTimeMillis);
+    stats.start(vertx);
+    DashboardRoutes.mount(router, stats);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     router.post("/api/rooms").handler(this::requireAdmin).handler(this::addRoom);
     router.delete("/api/rooms/:id").handler(this::requireAdmin).handler(this::removeRoom);
+    router.get("/api/videos").handler(ctx -> ask(ctx, Addresses.VIDEOS_LIST, new JsonObject(), 200));
+    router.post("/api/videos").handler(this::requireAdmin).handler(this::addVideo);
+    router.delete("/api/videos/:id").handler(this::requireAdmin).handler(this::removeVideo);
     router.route("/api/*").handler(ctx -> error(ctx, 404, "no such API endpoint"));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
 
-    var consumer = vertx.eventBus().<DanmakuEvent>localConsumer(Addresses.DANMAKU,
-        msg -> fanout.publish(msg.body().roomId(), msg.body().value()));
+    feed = new CommittedFeed(kafkaAddress, config.kafka(), config.ws().historySize(), CommittedFeed.lastSeqs(state),
+        registry, batch -> fanout.deliver(batch).toCompletionStage());
     // HTTP/1.1 and WebSocket only: no h2c upgrade. Scrapers, browsers and curl speak 1.1 to a plain-text
     // port, and an h2c upgrade offered by a client (Java's HttpClient does by default) once left a test's
     // request hanging.
@@ -84,7 +106,8 @@ public final class WebVerticle extends VerticleBase {
         .setHost(config.http().host())
         .setPort(config.http().port())
         .setHttp2ClearTextEnabled(false), FanoutLimits.DEFAULTS));
-    return consumer.completion()
+    // Listen only once the history is refilled: a client resuming with since must find what it missed.
+    return Future.fromCompletionStage(feed.start(), context)
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> log.info("dashboard, API, /ws and /metrics on http://{}:{}", config.http().host(),
             s.actualPort()));
@@ -92,75 +115,51 @@ public final class WebVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stats.stop();
     fanout.close();
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.eventually(() -> vertx.executeBlocking(() -> {
+      feed.close();
+      return null;
+    }));
   }
 
-  private static void securityHeaders(RoutingContext ctx) {
+  /** The headers every response carries (README): CSP, X-Frame-Options, nosniff, no referrer. */
+  static void securityHeaders(Route route) {
+    route.handler(contentSecurityPolicy()).handler(XFrameHandler.create(XFrameHandler.DENY))
+        .handler(WebVerticle::noSniffNoReferrer);
+  }
+
+  /** No inline script or style anywhere: danmaku text can never become code. */
+  private static CSPHandler contentSecurityPolicy() {
+    return CSPHandler.create()
+        .addDirective("script-src", "self")
+        .addDirective("style-src", "self")
+        .addDirective("img-src", "self").addDirective("img-src", "data:")
+        .addDirective("connect-src", "self")
+        .addDirective("frame-ancestors", "none")
+        .addDirective("base-uri", "none")
+        .addDirective("form-action", "none");
+  }
+
+  /** The two headers vertx-web has no handler for. */
+  private static void noSniffNoReferrer(RoutingContext ctx) {
     ctx.response()
-        .putHeader("Content-Security-Policy", CSP)
         .putHeader("X-Content-Type-Options", "nosniff")
-        .putHeader("X-Frame-Options", "DENY")
         .putHeader("Referrer-Policy", "no-referrer");
     ctx.next();
   }
 
-  private void metrics(RoutingContext ctx) {
-    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
-  }
-
   private void health(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.POLLER_STATUS, new JsonObject(), ASK).onComplete(reply -> {
-      JsonArray reasons = new JsonArray();
-      String status = "UP";
-      JsonObject poller = reply.succeeded() ? reply.result().body() : null;
-      if (poller == null) {
-        status = "DOWN";
-        reasons.add("the poller does not answer");
+    health.check(fanout::connections).onComplete(report -> {
+      if (report.succeeded()) {
+        ctx.response().setStatusCode(report.result().httpStatus()).putHeader("Content-Type", JSON)
+            .end(report.result().body().encode());
+      } else {
+        ctx.response().setStatusCode(503).putHeader("Content-Type", JSON).end(new JsonObject().put("status", "DOWN")
+            .put("reasons", new JsonArray().add("the health check failed: " + report.cause().getMessage())).encode());
       }
-      if (sink.failed()) {
-        status = "DOWN";
-        reasons.add("Kafka producer stopped: " + sink.lastError());
-      } else if (!sink.healthy()) {
-        status = degrade(status);
-        reasons.add("Kafka unreachable, buffering " + sink.bufferedMessages() + " messages"
-            + (sink.lastError() == null ? "" : " (" + sink.lastError() + ")"));
-      }
-      if (poller != null) {
-        if (poller.getValue("risk_control_until") != null) {
-          status = degrade(status);
-          reasons.add("upstream risk control: every room waits until " + poller.getLong("risk_control_until"));
-        }
-        int polling = poller.getInteger("polling");
-        int backoff = poller.getInteger("backoff");
-        if (backoff > 0 && polling == 0) {
-          status = degrade(status);
-          reasons.add("every room is backing off");
-        }
-        if (poller.getBoolean("buffer_full")) {
-          status = degrade(status);
-          reasons.add("Kafka buffer full: polling paused");
-        }
-      }
-      JsonObject body = new JsonObject()
-          .put("status", status)
-          .put("reasons", reasons)
-          .put("kafka", new JsonObject()
-              .put("bootstrap_servers", kafkaAddress)
-              .put("embedded", config.kafka().embedded())
-              .put("up", sink.healthy())
-              .put("buffered_messages", sink.bufferedMessages())
-              .put("buffer_capacity", sink.capacity())
-              .put("last_error", sink.lastError()))
-          .put("poller", poller)
-          .put("ws_connections", fanout.connections());
-      ctx.response().setStatusCode("UP".equals(status) ? 200 : 503).putHeader("Content-Type", JSON)
-          .end(body.encode());
     });
-  }
-
-  private static String degrade(String status) {
-    return "DOWN".equals(status) ? status : "DEGRADED";
   }
 
   private void listRooms(RoutingContext ctx) {
@@ -201,6 +200,39 @@ public final class WebVerticle extends VerticleBase {
             ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(reply.body().encode());
           } else {
             error(ctx, 404, "room " + id + " is not followed");
+          }
+        })
+        .onFailure(e -> replyFailure(ctx, e));
+  }
+
+  private void addVideo(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      body = null;
+    }
+    if (body == null || !body.containsKey("video")) {
+      error(ctx, 400, "the body must be a JSON object like {\"video\": \"BV1xx411c7mD\"}");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.VIDEOS_ADD, new JsonObject().put("video", body.getValue("video")), ASK)
+        .onSuccess(reply -> {
+          JsonObject entry = reply.body();
+          boolean created = Boolean.TRUE.equals(entry.remove("created"));
+          ctx.response().setStatusCode(created ? 201 : 200).putHeader("Content-Type", JSON).end(entry.encode());
+        })
+        .onFailure(e -> replyFailure(ctx, e));
+  }
+
+  private void removeVideo(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    vertx.eventBus().<JsonObject>request(Addresses.VIDEOS_REMOVE, new JsonObject().put("video", id), ASK)
+        .onSuccess(reply -> {
+          if (reply.body().getBoolean("removed")) {
+            ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(reply.body().encode());
+          } else {
+            error(ctx, 404, "video " + reply.body().getString("video", "") + " is not followed");
           }
         })
         .onFailure(e -> replyFailure(ctx, e));

@@ -44,7 +44,7 @@ public final class SoakDriver {
   private static final String TOPIC = "danmaku";
   private static final int BAN_SECONDS = 15;
   private static final int BROKER_DOWN_SECONDS = 20;
-  /** poll.RiskControl.FULL_RECOVERY_MS: how long the relay takes to regain its whole budget after a ban. */
+  /** poll.RiskControlBackoff.FULL_RECOVERY_MS: how long the relay takes to regain its whole budget after a ban. */
   private static final long RISK_RECOVERY_MS = 120_000;
   private static final long SAMPLE_EVERY_MS = 5_000;
   private static final long WARM_UP_MS = 10_000;

@@ -17,7 +17,14 @@ class ClientRequestTest {
   void subscribe() {
     ClientRequest request = ClientRequest.parse(
         "{\"op\":\"subscribe\",\"rooms\":[21452505,\"7734200\",21452505],\"since\":{\"21452505\":42}}", 10);
-    assertThat(request).isEqualTo(new ClientRequest.Subscribe(Set.of(21452505L, 7734200L), Map.of(21452505L, 42L)));
+    assertThat(request).isEqualTo(new ClientRequest.Subscribe(Set.of(21452505L, 7734200L), Map.of(21452505L, 42L), false));
+  }
+
+  @Test
+  @DisplayName("reads events:true as a wish for the rooms' events")
+  void events() {
+    assertThat(ClientRequest.parse("{\"op\":\"subscribe\",\"rooms\":[1],\"events\":true}", 10))
+        .isEqualTo(new ClientRequest.Subscribe(Set.of(1L), Map.of(), true));
   }
 
   @Test
@@ -36,6 +43,7 @@ class ClientRequestTest {
       "{\"op\":\"subscribe\",\"rooms\":[\"-1\"]}", "{\"op\":\"subscribe\",\"rooms\":[\"1 \"]}",
       "{\"op\":\"subscribe\",\"rooms\":[null]}", "{\"op\":\"subscribe\",\"rooms\":[1,2,3,4]}",
       "{\"op\":\"subscribe\",\"rooms\":[1],\"since\":[1]}", "{\"op\":\"subscribe\",\"rooms\":[1],\"since\":{\"2\":1}}",
+      "{\"op\":\"subscribe\",\"rooms\":[1],\"events\":\"yes\"}", "{\"op\":\"subscribe\",\"rooms\":[1],\"events\":1}",
       "{\"op\":\"subscribe\",\"rooms\":[1],\"since\":{\"1\":-1}}", "{\"op\":\"subscribe\",\"rooms\":[1],\"since\":{\"1\":1.5}}"
   })
   @DisplayName("classifies malformed or invalid frames as Invalid with a message, never throwing")

@@ -15,9 +15,12 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import io.danmakurelay.pipeline.CommittedRecord;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -35,6 +38,7 @@ class FanoutTest {
   private WebSocketClient client;
   private FanoutServer server;
   private final List<WsProbe> probes = new ArrayList<>();
+  private final java.util.Map<Long, Long> lastSeq = new java.util.HashMap<>();
 
   @BeforeEach
   void setUp(Vertx vertx) {
@@ -61,15 +65,30 @@ class FanoutTest {
     return probe;
   }
 
-  private static JsonObject record(long room, String text) {
+  private static JsonObject record(long room, String text, long seq) {
     return new JsonObject().put("room_id", room).put("id", text).put("list", "room").put("uid", 1)
-        .put("nickname", "n").put("text", text).put("ts", 1764388800000L);
+        .put("nickname", "n").put("text", text).put("ts", 1764388800000L).put("seq", seq);
   }
 
+  /** Publishes the texts as the room's next seqs, as the pipeline numbers them. */
   private void publish(long room, String... texts) {
     for (String text : texts) {
-      server.fanout.publish(room, record(room, text));
+      server.fanout.publish(room, record(room, text, lastSeq.merge(room, 1L, Long::sum)));
     }
+  }
+
+  private static CommittedRecord committed(long room, long seq, String text) {
+    return new CommittedRecord(CommittedRecord.Kind.DANMAKU, room, seq, record(room, text, seq).toBuffer().getBytes());
+  }
+
+  private static CommittedRecord event(long room, String cmd) {
+    return new CommittedRecord(CommittedRecord.Kind.EVENT, room, 0, new JsonObject().put("room_id", room)
+        .put("cmd", cmd).put("ts", 1L).put("fetched_at", 2L).put("raw", new JsonObject().put("cmd", cmd))
+        .toBuffer().getBytes());
+  }
+
+  private void deliver(CommittedRecord... records) {
+    WsProbe.await(server.fanout.deliver(List.of(records)));
   }
 
   private static JsonObject subscribeWithSince(long room, long since) {
@@ -101,8 +120,10 @@ class FanoutTest {
             org.assertj.core.groups.Tuple.tuple(3L, "a3"));
     JsonObject other = frames.stream().filter(f -> f.getLong("room_id") == OTHER_ROOM).findFirst().orElseThrow();
     assertThat(other.getLong("seq")).isEqualTo(1L);
-    assertThat(other.getJsonObject("msg")).isEqualTo(record(OTHER_ROOM, "b1"));
-    assertThat(server.counter("danmaku.ws.messages.sent")).isEqualTo(4.0);
+    assertThat(other.getJsonObject("msg")).isEqualTo(record(OTHER_ROOM, "b1", 1));
+    // The counter is the server's: read it once the server has done its writes, not when the client has them.
+    Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(server.counter("danmaku.ws.messages.sent")).isEqualTo(4.0));
     assertThat(server.registry.get("danmaku.ws.connections").gauge().value()).isEqualTo(1.0);
   }
 
@@ -153,6 +174,108 @@ class FanoutTest {
     assertThat(seqs(frames)).containsExactly(4L, 5L, 6L, 7L);
     assertThat(frames).extracting(f -> f.getJsonObject("msg").getString("text")).containsExactly("m4", "m5", "m6", "m7");
     assertThat(second.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("committed records use their own seq, and a seq already held (a re-read at start) is not sent again")
+  void committedSeqAndRepeats() {
+    startServer(OPEN);
+    WsProbe probe = connect();
+    probe.subscribe(ROOM);
+    deliver(committed(ROOM, 1, "m1"), committed(ROOM, 2, "m2"), committed(ROOM, 3, "m3"));
+    deliver(committed(ROOM, 2, "m2"), committed(ROOM, 3, "m3"), committed(ROOM, 4, "m4"));
+    assertThat(probe.next(4)).extracting(f -> f.getLong("seq"), f -> f.getJsonObject("msg").getString("text"))
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, "m1"), org.assertj.core.groups.Tuple.tuple(2L, "m2"),
+            org.assertj.core.groups.Tuple.tuple(3L, "m3"), org.assertj.core.groups.Tuple.tuple(4L, "m4"));
+    assertThat(probe.drainUntilPong()).isEmpty();
+    assertThat(server.counter("danmaku.ws.repeats.skipped")).isEqualTo(2.0);
+
+    WsProbe resumed = connect();
+    resumed.send(subscribeWithSince(ROOM, 1));
+    assertThat(resumed.next().getString("op")).isEqualTo("subscribed");
+    assertThat(seqs(resumed.next(3))).containsExactly(2L, 3L, 4L);
+    assertThat(resumed.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a history refilled from the middle of a room's stream serves resumes inside it and reports what is "
+      + "older as exhausted")
+  void refillFromTheMiddle() {
+    startServer(OPEN);
+    deliver(IntStream.rangeClosed(41, 45).mapToObj(i -> committed(ROOM, i, "m" + i)).toArray(CommittedRecord[]::new));
+    WsProbe inside = connect();
+    inside.send(subscribeWithSince(ROOM, 42));
+    assertThat(inside.next().getString("op")).isEqualTo("subscribed");
+    assertThat(seqs(inside.next(3))).containsExactly(43L, 44L, 45L);
+    assertThat(inside.drainUntilPong()).isEmpty();
+
+    WsProbe before = connect();
+    before.send(subscribeWithSince(ROOM, 10));
+    assertThat(before.next().getString("op")).isEqualTo("subscribed");
+    assertThat(before.next()).isEqualTo(new JsonObject().put("op", "error").put("error", "history exhausted")
+        .put("room_id", ROOM).put("requested", 10).put("from_seq", 41));
+    assertThat(seqs(before.next(5))).containsExactly(41L, 42L, 43L, 44L, 45L);
+
+    WsProbe ahead = connect();
+    ahead.send(subscribeWithSince(ROOM, 46));
+    assertThat(ahead.next().getString("op")).isEqualTo("subscribed");
+    assertThat(ahead.next().getString("error")).isEqualTo("seq ahead of stream");
+  }
+
+  @Test
+  @DisplayName("a seq that jumps past the next one starts the history again there: no resume is served across the hole")
+  void holeRestartsHistory() {
+    startServer(OPEN);
+    deliver(committed(ROOM, 1, "m1"), committed(ROOM, 2, "m2"), committed(ROOM, 9, "m9"));
+    WsProbe probe = connect();
+    probe.send(subscribeWithSince(ROOM, 1));
+    assertThat(probe.next().getString("op")).isEqualTo("subscribed");
+    assertThat(probe.next()).isEqualTo(new JsonObject().put("op", "error").put("error", "history exhausted")
+        .put("room_id", ROOM).put("requested", 1).put("from_seq", 9));
+    assertThat(seqs(probe.next(1))).containsExactly(9L);
+  }
+
+  @Test
+  @DisplayName("events:true adds the rooms' event frames with the record value as msg; other subscribers get none")
+  void events() {
+    startServer(OPEN);
+    WsProbe withEvents = connect();
+    withEvents.send(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(ROOM)).put("events", true));
+    assertThat(withEvents.next().getString("op")).isEqualTo("subscribed");
+    WsProbe without = connect();
+    without.subscribe(ROOM);
+
+    CommittedRecord gift = event(ROOM, "SEND_GIFT");
+    deliver(gift, event(OTHER_ROOM, "LIVE"), committed(ROOM, 1, "m1"));
+    assertThat(withEvents.next()).isEqualTo(new JsonObject().put("op", "event").put("room_id", ROOM)
+        .put("msg", new JsonObject(Buffer.buffer(gift.value()))));
+    assertThat(withEvents.next().getString("op")).isEqualTo("danmaku");
+    assertThat(withEvents.drainUntilPong()).isEmpty();
+    assertThat(without.next().getString("op")).isEqualTo("danmaku");
+    assertThat(without.drainUntilPong()).isEmpty();
+
+    withEvents.send(new JsonObject().put("op", "unsubscribe").put("rooms", new JsonArray().add(ROOM)));
+    assertThat(withEvents.next().getString("op")).isEqualTo("subscribed");
+    deliver(event(ROOM, "SEND_GIFT"));
+    assertThat(withEvents.drainUntilPong()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a danmaku frame wraps the record value's bytes exactly as Kafka holds them")
+  void frameKeepsValueBytes() {
+    byte[] value = "{\"room_id\":5, \"seq\":7,\"text\":\"a\\/b \\u5f39\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(Fanout.danmakuFrame(5, 7, value).toString(java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("{\"op\":\"danmaku\",\"room_id\":5,\"seq\":7,\"msg\":{\"room_id\":5, \"seq\":7,\"text\":\"a\\/b \\u5f39\"}}");
+    assertThat(Fanout.eventFrame(5, "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString())
+        .isEqualTo("{\"op\":\"event\",\"room_id\":5,\"msg\":{}}");
+  }
+
+  @Test
+  @DisplayName("publishing a record value without its seq is refused")
+  void publishNeedsSeq() {
+    startServer(OPEN);
+    assertThatThrownBy(() -> server.fanout.publish(ROOM, new JsonObject().put("text", "no seq")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seq");
   }
 
   @Test
@@ -245,7 +368,9 @@ class FanoutTest {
     // Past the server's own frame bound Netty stops reading mid-frame, so the close frame may be lost to
     // the TCP reset: the connection still ends, and is counted as oversized.
     huge.awaitClose();
-    assertThat(server.counter("danmaku.ws.disconnects", "reason", "oversized")).isEqualTo(3.0);
+    // Netty may drop the connection before the server's handler counted it: wait for the count.
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(server.counter("danmaku.ws.disconnects", "reason", "oversized")).isEqualTo(3.0));
   }
 
   @Test

@@ -13,8 +13,7 @@ class RoomHistoryTest {
   private static RoomHistory withMessages(int capacity, int count) {
     RoomHistory history = new RoomHistory(capacity);
     for (int i = 1; i <= count; i++) {
-      assertThat(history.nextSeq()).isEqualTo(i);
-      assertThat(history.append(Buffer.buffer("m" + i))).isEqualTo(i);
+      assertThat(history.offer(i, Buffer.buffer("m" + i))).isEqualTo(RoomHistory.Offer.APPENDED);
     }
     return history;
   }
@@ -24,7 +23,7 @@ class RoomHistoryTest {
   }
 
   @Test
-  @DisplayName("an empty room has seq 0, holds nothing and its next seq is 1")
+  @DisplayName("an empty room has seq 0 and holds nothing")
   void empty() {
     RoomHistory history = new RoomHistory(3);
     assertThat(history.isEmpty()).isTrue();
@@ -59,5 +58,35 @@ class RoomHistoryTest {
     assertThat(history.lastSeq()).isEqualTo(4);
     assertThat(history.oldestHeldSeq()).isEqualTo(5);
     assertThat(history.after(2)).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a seq at or below the last one is a repeat and changes nothing")
+  void repeats() {
+    RoomHistory history = withMessages(10, 3);
+    assertThat(history.offer(2, Buffer.buffer("again"))).isEqualTo(RoomHistory.Offer.REPEATED);
+    assertThat(history.offer(3, Buffer.buffer("again"))).isEqualTo(RoomHistory.Offer.REPEATED);
+    assertThat(texts(history.after(0))).containsExactly("m1", "m2", "m3");
+  }
+
+  @Test
+  @DisplayName("the first seq of a room may be anything (a refill of the topic's tail)")
+  void startsMidStream() {
+    RoomHistory history = new RoomHistory(10);
+    assertThat(history.offer(500, Buffer.buffer("m500"))).isEqualTo(RoomHistory.Offer.APPENDED);
+    assertThat(history.offer(501, Buffer.buffer("m501"))).isEqualTo(RoomHistory.Offer.APPENDED);
+    assertThat(history.oldestHeldSeq()).isEqualTo(500);
+    assertThat(history.lastSeq()).isEqualTo(501);
+    assertThat(texts(history.after(0))).containsExactly("m500", "m501");
+    assertThat(texts(history.after(500))).containsExactly("m501");
+  }
+
+  @Test
+  @DisplayName("a jump past the next seq drops what was held, so the held seqs stay contiguous")
+  void hole() {
+    RoomHistory history = withMessages(10, 3);
+    assertThat(history.offer(7, Buffer.buffer("m7"))).isEqualTo(RoomHistory.Offer.AFTER_HOLE);
+    assertThat(history.oldestHeldSeq()).isEqualTo(7);
+    assertThat(texts(history.after(2))).containsExactly("m7");
   }
 }

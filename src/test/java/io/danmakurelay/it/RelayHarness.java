@@ -21,8 +21,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Test support: the simulator as upstream, a relay pointed at it, and a real Kafka consumer to read back
@@ -123,23 +126,38 @@ final class RelayHarness implements AutoCloseable {
     throw new AssertionError("the simulator has no room " + realRoomId);
   }
 
-  /** Reads the topic (read_committed) until {@code expected} records arrived, then a little longer for extras. */
+  /**
+   * Reads the topic (read_committed) from the start until {@code expected} records arrived, then on to its
+   * last stable offset as it stands then, so that records beyond the expected ones are read too.
+   */
   static List<ConsumerRecord<String, byte[]>> consume(String bootstrap, String topic, long expected) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.GROUP_ID_CONFIG, "it-" + System.nanoTime(),
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (out.size() < expected && System.currentTimeMillis() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      // The consumer is not thread-safe: every poll runs on the test's thread.
+      try {
+        Awaitility.await(expected + " records in " + topic).atMost(Duration.ofSeconds(60)).pollInSameThread()
+            .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
+              consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+              return out.size() >= expected;
+            });
+      } catch (ConditionTimeoutException fewer) {
+        // The caller's assertions say which records are missing, which tells more than a timeout.
       }
-      long extra = System.currentTimeMillis() + 1_500;
-      while (System.currentTimeMillis() < extra) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
+      // With read_committed the end offsets are the last stable ones: everything committed by now.
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Awaitility.await("the rest of " + topic + " up to " + end).atMost(Duration.ofSeconds(60)).pollInSameThread()
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
+            consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            return partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+          });
     }
     return out;
   }
@@ -183,14 +201,13 @@ final class RelayHarness implements AutoCloseable {
     return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
-  static void await(String what, Duration timeout, Check condition) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for: " + what);
-      }
-      Thread.sleep(100);
-    }
+  /**
+   * Waits until {@code condition} holds, checking every 100 ms, failing with {@code what} after
+   * {@code timeout}. An exception from the condition fails at once.
+   */
+  static void await(String what, Duration timeout, Check condition) {
+    Awaitility.await(what).atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(condition::ok);
   }
 
   /** A condition that may throw (HTTP calls). */

@@ -126,7 +126,12 @@ class SecurityIntegrationTest {
     WsProbe.await(dashboard()).close();
     assertThat(upgradeStatus("/ws?token=" + WS_TOKEN + "x", null)).isEqualTo(401);
 
-    List<String> lines = logs.list.stream()
+    List<ILoggingEvent> events;
+    // The relay logs from its own threads meanwhile; the appender adds under its own lock.
+    synchronized (logs) {
+      events = new java.util.ArrayList<>(logs.list);
+    }
+    List<String> lines = events.stream()
         .map(e -> e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : e.getThrowableProxy().getMessage()))
         .toList();
     assertThat(lines).as("captured log lines").isNotEmpty();
@@ -146,7 +151,8 @@ class SecurityIntegrationTest {
   }
 
   @Test
-  @DisplayName("/, /api/rooms and /health carry a CSP without unsafe-inline scripts and nosniff")
+  @DisplayName("/, /api/rooms, /health and /metrics carry a CSP without unsafe-inline scripts, nosniff, "
+      + "X-Frame-Options DENY and no referrer")
   void securityHeaders() throws Exception {
     for (String path : List.of("/", "/api/rooms", "/health", "/metrics")) {
       HttpResponse<String> r = h.get(path);
@@ -159,6 +165,9 @@ class SecurityIntegrationTest {
       assertThat(scriptSrc).as("script-src of %s", path).isNotNull().doesNotContain("'unsafe-inline'")
           .doesNotContain("'unsafe-eval'").doesNotContain("*");
       assertThat(r.headers().firstValue("X-Content-Type-Options")).as(path).hasValue("nosniff");
+      assertThat(r.headers().firstValue("X-Frame-Options")).as(path).hasValue("DENY");
+      assertThat(r.headers().firstValue("Referrer-Policy")).as(path).hasValue("no-referrer");
+      assertThat(directive(csp, "frame-ancestors")).as("frame-ancestors of %s", path).isEqualTo("'none'");
     }
   }
 

@@ -4,13 +4,10 @@ import io.danmakurelay.testsupport.WsProbe;
 import static io.danmakurelay.it.RelayHarness.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.danmakurelay.Addresses;
-import io.danmakurelay.poll.DanmakuEvent;
 import io.danmakurelay.sim.SimulatorSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketFrame;
@@ -19,7 +16,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -164,20 +167,23 @@ class WebSocketAbuseIntegrationTest {
     }
     await("501 connections open", Duration.ofSeconds(10), () -> h.metric("danmaku_ws_connections", "") == 501);
 
-    // Messages flow into the fan-out the way the poller hands them over: on the relay's event bus.
-    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setCodecName("danmaku-event-local");
+    // Messages reach the fan-out the way the relay's own do: as records committed to the danmaku topic.
     String padding = "z".repeat(8 * 1024);
     long published = 0;
     List<Long> seqs = new ArrayList<>();
-    while (h.metric("danmaku_ws_disconnects_total", "reason=\"slow\"") - slowBefore < 500 && published < 5_000) {
-      for (int i = 0; i < 20; i++) {
-        published++;
-        h.relay.vertx().eventBus().publish(Addresses.DANMAKU,
-            new DanmakuEvent(room, new JsonObject().put("room_id", room).put("n", published).put("text", padding)),
-            local);
-      }
-      for (int i = 0; i < 20; i++) {
-        seqs.add(reader.next().getLong("seq"));
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, h.relay.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 0),
+        new StringSerializer(), new ByteArraySerializer())) {
+      while (h.metric("danmaku_ws_disconnects_total", "reason=\"slow\"") - slowBefore < 500 && published < 5_000) {
+        for (int i = 0; i < 20; i++) {
+          published++;
+          producer.send(new ProducerRecord<>("danmaku", Long.toString(room), new JsonObject().put("room_id", room)
+              .put("seq", published).put("text", padding).toBuffer().getBytes()));
+        }
+        producer.flush();
+        for (int i = 0; i < 20; i++) {
+          seqs.add(reader.next().getLong("seq"));
+        }
       }
     }
     assertThat(h.metric("danmaku_ws_disconnects_total", "reason=\"slow\"") - slowBefore).isEqualTo(500);

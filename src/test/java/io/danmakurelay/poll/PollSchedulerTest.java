@@ -306,7 +306,7 @@ class PollSchedulerTest {
       scheduler.onFailure(room, banAt + 60, FailureKind.RISK_CONTROL);
     }
     long pauseUntil = scheduler.riskControlUntilMs();
-    assertThat(pauseUntil - (banAt + 50)).isEqualTo(2000L * RiskControl.FIRST_PAUSE_FACTOR);
+    assertThat(pauseUntil - (banAt + 50)).isEqualTo(2000L * RiskControlBackoff.FIRST_PAUSE_FACTOR);
     assertThat(scheduler.next(banAt + 100)).isEqualTo(new Decision.WaitUntil(pauseUntil));
     assertThat(scheduler.tryAcquire(banAt + 100)).isFalse();
     assertThat(scheduler.nextTokenAtMs(banAt + 100)).isGreaterThanOrEqualTo(pauseUntil);
@@ -322,11 +322,11 @@ class PollSchedulerTest {
     // A second ban soon after: a pause twice as long.
     long secondBan = driver.now + 1;
     scheduler.onFailure(2, secondBan, FailureKind.RISK_CONTROL);
-    assertThat(scheduler.riskControlUntilMs() - secondBan).isEqualTo(4000L * RiskControl.FIRST_PAUSE_FACTOR);
+    assertThat(scheduler.riskControlUntilMs() - secondBan).isEqualTo(4000L * RiskControlBackoff.FIRST_PAUSE_FACTOR);
 
     // Then, long enough without bans, the full budget returns.
     driver.now = scheduler.riskControlUntilMs();
-    driver.runUntil(driver.now + RiskControl.FULL_RECOVERY_MS + 10_000, (room, at) -> Answer.ok(EMPTY));
+    driver.runUntil(driver.now + RiskControlBackoff.FULL_RECOVERY_MS + 10_000, (room, at) -> Answer.ok(EMPTY));
     long tail = driver.now - 10_000;
     long recent = driver.polls.stream().filter(p -> p.atMs() >= tail).count();
     assertThat(recent).as("polls in the last 10 s, full budget again").isBetween(95L, 100L);
@@ -335,7 +335,7 @@ class PollSchedulerTest {
   @Test
   @DisplayName("The risk-control pause doubles on repeated bans up to backoff.maxMs, and the streak decays on success")
   void riskControlPauseBounds() {
-    RiskControl risk = new RiskControl(2000, 60_000);
+    RiskControlBackoff risk = new RiskControlBackoff(2000, 60_000);
     long now = T0;
     long[] expected = {10_000, 20_000, 40_000, 60_000, 60_000};
     for (long pause : expected) {
@@ -343,12 +343,12 @@ class PollSchedulerTest {
       assertThat(risk.pauseUntil() - now).isEqualTo(pause);
       now = risk.pauseUntil() + 1;
     }
-    assertThat(risk.budgetShare(now)).isEqualTo(RiskControl.MIN_BUDGET_SHARE, org.assertj.core.data.Offset.offset(0.01));
+    assertThat(risk.budgetShare(now)).isEqualTo(RiskControlBackoff.MIN_BUDGET_SHARE, org.assertj.core.data.Offset.offset(0.01));
     int streak = risk.streak();
-    risk.onSuccess(now + RiskControl.STREAK_DECAY_MS);
-    risk.onSuccess(now + 2 * RiskControl.STREAK_DECAY_MS);
+    risk.onSuccess(now + RiskControlBackoff.STREAK_DECAY_MS);
+    risk.onSuccess(now + 2 * RiskControlBackoff.STREAK_DECAY_MS);
     assertThat(risk.streak()).isEqualTo(streak - 2);
-    assertThat(risk.budgetShare(now + RiskControl.FULL_RECOVERY_MS)).isEqualTo(1.0);
+    assertThat(risk.budgetShare(now + RiskControlBackoff.FULL_RECOVERY_MS)).isEqualTo(1.0);
   }
 
   @Test

@@ -4,7 +4,7 @@ package io.danmakurelay.poll;
  * The caller-wide reaction to risk control (HTTP 412, -412, -352): the ban is per caller, so every request
  * pauses; the pause grows exponentially with repeated bans, then the budget resumes halved and climbs back.
  */
-final class RiskControl {
+final class RiskControlBackoff {
 
   /** The first pause is this many backoff.initialMs: a ban is rarely lifted within one retry delay. */
   static final int FIRST_PAUSE_FACTOR = 5;
@@ -23,7 +23,7 @@ final class RiskControl {
   private long lastStreakChangeAt;
   private double shareAtResume = 1.0;
 
-  RiskControl(long backoffInitialMs, long backoffMaxMs) {
+  RiskControlBackoff(long backoffInitialMs, long backoffMaxMs) {
     this.initialMs = backoffInitialMs;
     this.maxMs = backoffMaxMs;
   }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Video pool benchmark: reads the simulator's 8,000-danmaku pool (raw deflate, as comment.bilibili.com sends it),
+# then runs the relay's path on the same bytes (inflate, StAX parse checking every p field, dedupe, record
+# values, pipeline, the sink's record encoding) beside a bare StAX parse, in one JVM. Prints ms per pool and
+# danmaku/s. Kafka's own round trip is left out: the pipeline bench measures it.
+#   scripts/bench-video.sh [ROUNDS]   (default 200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-200}
+mvn -B -q -o test-compile >&2
+mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
+cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
+exec java -Xmx1g -cp "$cp" io.danmakurelay.bench.VideoBench "$rounds"

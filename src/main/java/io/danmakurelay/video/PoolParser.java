@@ -1,0 +1,236 @@
+package io.danmakurelay.video;
+
+import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
+
+/**
+ * Reads a pool's XML with StAX, one event at a time (no DOM of an 8,000-danmaku pool, no regex on XML), with
+ * DTDs and external entities off (a pool is untrusted input). Every field of each {@code p} is checked: a bad
+ * item is counted and skipped; only a document that is not well-formed XML fails the whole read.
+ */
+public final class PoolParser {
+
+  /** More items than this is not a pool (real ones hold at most a few thousand). */
+  static final int MAX_ITEMS = 200_000;
+
+  private static final XMLInputFactory FACTORY = factory();
+
+  private PoolParser() {}
+
+  private static XMLInputFactory factory() {
+    XMLInputFactory f = XMLInputFactory.newFactory();
+    f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+    f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+    f.setProperty(XMLInputFactory.IS_COALESCING, true);
+    f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, false);
+    return f;
+  }
+
+  public static Pool parse(byte[] xml) throws PoolFormatException {
+    XMLStreamReader reader = null;
+    long chatId = 0;
+    int maxLimit = 0;
+    int bad = 0;
+    String firstBad = null;
+    List<PoolDanmaku> items = new ArrayList<>();
+    try {
+      reader = FACTORY.createXMLStreamReader(new ByteArrayInputStream(xml));
+      int depth = 0;
+      boolean sawRoot = false;
+      while (reader.hasNext()) {
+        int event = reader.next();
+        if (event == XMLStreamConstants.DTD) {
+          throw new PoolFormatException("a pool must not carry a DOCTYPE");
+        }
+        if (event != XMLStreamConstants.START_ELEMENT) {
+          if (event == XMLStreamConstants.END_ELEMENT) {
+            depth--;
+          }
+          continue;
+        }
+        depth++;
+        String name = reader.getLocalName();
+        if (depth == 1) {
+          if (!"i".equals(name)) {
+            throw new PoolFormatException("the root element is <" + VideoApi.reason(name) + ">, not <i>");
+          }
+          sawRoot = true;
+          continue;
+        }
+        if (depth != 2) {
+          continue;
+        }
+        switch (name) {
+          case "chatid" -> chatId = Math.max(0, VideoApi.number(reader.getElementText()));
+          case "maxlimit" -> maxLimit = (int) Math.max(0, Math.min(Integer.MAX_VALUE, VideoApi.number(reader.getElementText())));
+          case "d" -> {
+            String p = reader.getAttributeValue(null, "p");
+            // Markup inside a <d> is not a pool this parser knows: getElementText refuses it, failing the read.
+            String text = reader.getElementText();
+            depth--;
+            PoolDanmaku danmaku = p == null ? null : read(p, text, null);
+            if (danmaku != null) {
+              if (items.size() >= MAX_ITEMS) {
+                throw new PoolFormatException("more than " + MAX_ITEMS + " danmaku in one pool");
+              }
+              items.add(danmaku);
+            } else {
+              bad++;
+              if (firstBad == null) {
+                firstBad = p == null ? "no p attribute" : problem(p);
+              }
+            }
+          }
+          default -> {
+            // chatserver, mission, real_name, source and the like: not needed.
+          }
+        }
+        if (!"d".equals(name) && ("chatid".equals(name) || "maxlimit".equals(name))) {
+          depth--;
+        }
+      }
+      if (!sawRoot) {
+        throw new PoolFormatException("no <i> element");
+      }
+    } catch (XMLStreamException e) {
+      throw new PoolFormatException("malformed pool XML: " + VideoApi.reason(String.valueOf(e.getMessage())));
+    } finally {
+      if (reader != null) {
+        try {
+          reader.close();
+        } catch (XMLStreamException ignored) {
+          // Closing a reader over a byte array releases nothing.
+        }
+      }
+    }
+    return new Pool(chatId, maxLimit, List.copyOf(items), bad, firstBad);
+  }
+
+  /** Why {@code p} is not a valid danmaku, or null when each of its first eight fields is. */
+  static String check(String p) {
+    return p == null ? "no p attribute" : read(p, "", null) == null ? problem(p) : null;
+  }
+
+  /**
+   * The danmaku of {@code p} and {@code text}, or null when a field is bad: one pass over the attribute, no
+   * split, since a pool has thousands of them.
+   */
+  private static PoolDanmaku read(String p, String text, String[] why) {
+    int[] cut = new int[8];
+    int fields = 0;
+    for (int i = 0; i <= p.length() && fields < 8; i++) {
+      if (i == p.length() || p.charAt(i) == ',') {
+        cut[fields++] = i;
+      }
+    }
+    if (fields < 8) {
+      return fail(why, "p has " + fields + " fields, needs 8");
+    }
+    int f1 = cut[0];
+    if (!decimal(p, 0, f1)) {
+      return fail(why, "p field 1 (time) is not a decimal number of seconds");
+    }
+    long mode = integer(p, f1 + 1, cut[1], 1, 9);
+    if (mode < 0) {
+      return fail(why, "p field 2 (mode) is not 1..9");
+    }
+    long size = integer(p, cut[1] + 1, cut[2], 1, 1000);
+    if (size < 0) {
+      return fail(why, "p field 3 (font size) is not 1..1000");
+    }
+    long color = integer(p, cut[2] + 1, cut[3], 0, 0xFFFFFFL);
+    if (color < 0) {
+      return fail(why, "p field 4 (colour) is not 0..16777215");
+    }
+    long ctime = integer(p, cut[3] + 1, cut[4], 0, 99_999_999_999L);
+    if (ctime < 0) {
+      return fail(why, "p field 5 (send time) is not unix seconds");
+    }
+    long pool = integer(p, cut[4] + 1, cut[5], 0, 99);
+    if (pool < 0) {
+      return fail(why, "p field 6 (pool) is not a small number");
+    }
+    int hashFrom = cut[5] + 1;
+    int hashTo = cut[6];
+    if (hashTo <= hashFrom || hashTo - hashFrom > 32 || !alphanumeric(p, hashFrom, hashTo)) {
+      return fail(why, "p field 7 (sender hash) is not a short alphanumeric hash");
+    }
+    int idFrom = cut[6] + 1;
+    int idTo = cut[7];
+    if (idTo <= idFrom || idTo - idFrom > 20 || !digits(p, idFrom, idTo)) {
+      return fail(why, "p field 8 (dmid) is not a number");
+    }
+    long progressMs = Math.round(Double.parseDouble(p.substring(0, f1)) * 1000);
+    return new PoolDanmaku(p.substring(idFrom, idTo), progressMs, (int) mode, (int) size, color, ctime, (int) pool,
+        p.substring(hashFrom, hashTo), text, p);
+  }
+
+  private static String problem(String p) {
+    String[] why = new String[1];
+    read(p, "", why);
+    return why[0];
+  }
+
+  private static PoolDanmaku fail(String[] why, String reason) {
+    if (why != null) {
+      why[0] = reason;
+    }
+    return null;
+  }
+
+  /** The value of digits in [from, to) if within [min, max], else -1. */
+  private static long integer(String s, int from, int to, long min, long max) {
+    if (to <= from || to - from > 12) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v >= min && v <= max ? v : -1;
+  }
+
+  private static boolean digits(String s, int from, int to) {
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean alphanumeric(String s, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (!Character.isLetterOrDigit(s.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean decimal(String s, int from, int to) {
+    if (to <= from || to - from > 20 || s.charAt(from) == '.' || s.charAt(to - 1) == '.') {
+      return false;
+    }
+    int dots = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c == '.') {
+        dots++;
+      } else if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return dots <= 1;
+  }
+}

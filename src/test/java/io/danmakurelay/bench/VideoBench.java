@@ -1,0 +1,182 @@
+package io.danmakurelay.bench;
+
+import io.danmakurelay.config.ConfigLoader;
+import io.danmakurelay.config.RelayConfig;
+import io.danmakurelay.kafka.RecordFormat;
+import io.danmakurelay.pipeline.BatchSink;
+import io.danmakurelay.pipeline.Pipeline;
+import io.danmakurelay.pipeline.RecordValues;
+import io.danmakurelay.pipeline.SequencedBatch;
+import io.danmakurelay.pipeline.SourceBatch;
+import io.danmakurelay.pipeline.SourceItem;
+import io.danmakurelay.pipeline.StreamKey;
+import io.danmakurelay.sim.Simulator;
+import io.danmakurelay.sim.SimulatorSettings;
+import io.danmakurelay.video.PartDeduper;
+import io.danmakurelay.video.Pool;
+import io.danmakurelay.video.PoolDanmaku;
+import io.danmakurelay.video.PoolDecoder;
+import io.danmakurelay.video.PoolParser;
+import io.vertx.core.Vertx;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamReader;
+
+/**
+ * The video pool benchmark (scripts/bench-video.sh): the simulator's 8,000-danmaku pool read over HTTP, then
+ * the relay's path on the same bytes (inflate, StAX parse with every p field checked, dedupe, record values,
+ * pipeline, the sink's record encoding) beside a bare StAX parse of the same XML, alternating in one run.
+ */
+public final class VideoBench {
+
+  static final long CID = 1700031;
+
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    Vertx vertx = Vertx.vertx();
+    Simulator sim = Simulator.start(vertx, SimulatorSettings.defaults(0, 1, 0, 1)).await(30, TimeUnit.SECONDS);
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    URI pool = URI.create("http://127.0.0.1:" + sim.port() + "/" + CID + ".xml");
+    byte[] body = null;
+    String encoding = null;
+    long readNanos = 0;
+    int reads = 20;
+    for (int i = 0; i < reads; i++) {
+      long t0 = System.nanoTime();
+      HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(pool).build(), HttpResponse.BodyHandlers.ofByteArray());
+      readNanos += System.nanoTime() - t0;
+      body = r.body();
+      encoding = r.headers().firstValue("Content-Encoding").orElse(null);
+    }
+    vertx.close().await(10, TimeUnit.SECONDS);
+    byte[] xml = PoolDecoder.decode(encoding, body, 64 << 20).xml();
+    int items = PoolParser.parse(xml).danmaku().size();
+
+    RelayConfig config = ConfigLoader.load(null, Map.of(), List.of());
+    RecordFormat format = new RecordFormat(config.kafka());
+    long[] encodedBytes = {0};
+    BatchSink sink = new BatchSink() {
+      @Override
+      public void submit(SequencedBatch batch) {
+        format.records(batch).forEach(r -> encodedBytes[0] += r.value() == null ? 0 : r.value().length);
+      }
+
+      @Override
+      public boolean hasRoomFor(int messages) {
+        return true;
+      }
+    };
+    Pipeline pipeline = new Pipeline(sink);
+    XMLInputFactory factory = XMLInputFactory.newFactory();
+    factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+    factory.setProperty(XMLInputFactory.IS_COALESCING, true);
+
+    long bare = 0;
+    long bareInflate = 0;
+    long relay = 0;
+    long reread = 0;
+    long sink0 = 0;
+    int warmup = Math.max(20, rounds / 5);
+    for (int round = -warmup; round < rounds; round++) {
+      long t0 = System.nanoTime();
+      int n = bareParse(factory, xml);
+      long t1 = System.nanoTime();
+      int m = bareParse(factory, PoolDecoder.decode(encoding, body, 64 << 20).xml());
+      long t2 = System.nanoTime();
+      PartDeduper deduper = new PartDeduper(CID);
+      publish(pipeline, deduper, encoding, body);
+      long t3 = System.nanoTime();
+      publish(pipeline, deduper, encoding, body);
+      long t4 = System.nanoTime();
+      if (n != items || m != items) {
+        throw new IllegalStateException("bare parse saw " + n + " items, expected " + items);
+      }
+      if (round >= 0) {
+        bare += t1 - t0;
+        bareInflate += t2 - t1;
+        relay += t3 - t2;
+        reread += t4 - t3;
+      } else {
+        sink0 = encodedBytes[0];
+        java.util.Arrays.fill(PHASES, 0);
+      }
+    }
+    double bareMs = bare / 1e6 / rounds;
+    double bareInflateMs = bareInflate / 1e6 / rounds;
+    double relayMs = relay / 1e6 / rounds;
+    double rereadMs = reread / 1e6 / rounds;
+    System.out.printf("pool: cid %d, %d danmaku, %d bytes %s (%d bytes of XML)%n", CID, items, body.length,
+        encoding == null ? "plain" : encoding, xml.length);
+    System.out.printf("HTTP read from the simulator (its XML building and deflate included): %.2f ms per pool (%d reads)%n",
+        readNanos / 1e6 / reads, reads);
+    System.out.printf("bare StAX parse of the XML:                 %7.2f ms per pool, %,10.0f danmaku/s%n", bareMs,
+        items / bareMs * 1000);
+    System.out.printf("bare inflate + StAX parse:                  %7.2f ms per pool, %,10.0f danmaku/s%n", bareInflateMs,
+        items / bareInflateMs * 1000);
+    System.out.printf("relay: inflate, parse, dedupe, publish (first read, all new): %7.2f ms per pool, %,10.0f danmaku/s"
+        + "  = %.2fx the bare parse, %.2fx bare inflate+parse%n", relayMs, items / relayMs * 1000, relayMs / bareMs,
+        relayMs / bareInflateMs);
+    System.out.printf("relay: the same pool again (all duplicates):                  %7.2f ms per pool%n", rereadMs);
+    System.out.printf("relay phases over both reads, ms per pool: inflate %.2f, parse %.2f, dedupe %.2f, record values "
+        + "%.2f, pipeline and record encoding %.2f%n", PHASES[0] / 1e6 / rounds, PHASES[1] / 1e6 / rounds,
+        PHASES[2] / 1e6 / rounds, PHASES[3] / 1e6 / rounds, PHASES[4] / 1e6 / rounds);
+    System.out.printf("(%d rounds after %d warm-up rounds; %,d record bytes encoded)%n", rounds, warmup,
+        encodedBytes[0] - sink0);
+    System.exit(0);
+  }
+
+  /** What the relay does with one pool answer, up to the records the sink would send. */
+  /** Nanoseconds per phase of {@link #publish}: inflate, parse, dedupe, record values, pipeline and encoding. */
+  static final long[] PHASES = new long[5];
+
+  static void publish(Pipeline pipeline, PartDeduper deduper, String encoding, byte[] body) throws Exception {
+    long t0 = System.nanoTime();
+    byte[] xml = PoolDecoder.decode(encoding, body, 64 << 20).xml();
+    long t1 = System.nanoTime();
+    Pool pool = PoolParser.parse(xml);
+    long t2 = System.nanoTime();
+    PartDeduper.Result result = deduper.accept(pool);
+    long t3 = System.nanoTime();
+    long now = System.currentTimeMillis();
+    List<SourceItem> items = new ArrayList<>(result.fresh().size());
+    for (PoolDanmaku d : result.fresh()) {
+      items.add(new SourceItem(RecordValues.videoDanmaku(CID, 170003, "BV17x411w7Kr", 1, d.dmid(), d.progressMs(),
+          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
+          d.ctime() * 1000));
+    }
+    long t4 = System.nanoTime();
+    pipeline.publish(new SourceBatch(StreamKey.videoPart(CID), "video-pool", items,
+        new io.vertx.core.json.JsonObject().put("dedupe", deduper.snapshot())));
+    long t5 = System.nanoTime();
+    PHASES[0] += t1 - t0;
+    PHASES[1] += t2 - t1;
+    PHASES[2] += t3 - t2;
+    PHASES[3] += t4 - t3;
+    PHASES[4] += t5 - t4;
+  }
+
+  /** A StAX pass that reads what a consumer must: each d's p attribute and text. */
+  static int bareParse(XMLInputFactory factory, byte[] xml) throws Exception {
+    XMLStreamReader reader = factory.createXMLStreamReader(new ByteArrayInputStream(xml));
+    int n = 0;
+    long chars = 0;
+    while (reader.hasNext()) {
+      if (reader.next() == XMLStreamConstants.START_ELEMENT && "d".equals(reader.getLocalName())) {
+        chars += reader.getAttributeValue(null, "p").length();
+        chars += reader.getElementText().length();
+        n++;
+      }
+    }
+    reader.close();
+    return chars > 0 ? n : -1;
+  }
+}

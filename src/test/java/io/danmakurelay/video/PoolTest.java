@@ -1,0 +1,150 @@
+package io.danmakurelay.video;
+
+import static io.danmakurelay.video.Fixtures.bytes;
+import static io.danmakurelay.video.Fixtures.d;
+import static io.danmakurelay.video.Fixtures.pool;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class PoolTest {
+
+  static byte[] deflate(byte[] data, boolean raw) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (DeflaterOutputStream z = new DeflaterOutputStream(out, new Deflater(Deflater.DEFAULT_COMPRESSION, raw))) {
+      z.write(data);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    return out.toByteArray();
+  }
+
+  static byte[] gzip(byte[] data) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream z = new GZIPOutputStream(out)) {
+      z.write(data);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    return out.toByteArray();
+  }
+
+  @Nested
+  class Decoding {
+    final byte[] xml = bytes(pool(1, 10, d("1", "a"), d("2", "b")));
+
+    @Test
+    @DisplayName("raw deflate (as comment.bilibili.com sends it, Content-Encoding deflate) is inflated")
+    void rawDeflate() throws Exception {
+      PoolDecoder.Decoded decoded = PoolDecoder.decode("deflate", deflate(xml, true), 1 << 20);
+      assertThat(decoded.encoding()).isEqualTo(PoolDecoder.Encoding.RAW_DEFLATE);
+      assertThat(decoded.xml()).isEqualTo(xml);
+      assertThat(PoolDecoder.decode(null, deflate(xml, true), 1 << 20).xml()).isEqualTo(xml);
+    }
+
+    @Test
+    @DisplayName("zlib, gzip and plain bodies are recognised by their bytes whatever the header says")
+    void others() throws Exception {
+      assertThat(PoolDecoder.decode("deflate", deflate(xml, false), 1 << 20).encoding()).isEqualTo(PoolDecoder.Encoding.ZLIB);
+      assertThat(PoolDecoder.decode(null, gzip(xml), 1 << 20).xml()).isEqualTo(xml);
+      assertThat(PoolDecoder.decode("deflate", gzip(xml), 1 << 20).encoding()).isEqualTo(PoolDecoder.Encoding.GZIP);
+      assertThat(PoolDecoder.decode("gzip", xml, 1 << 20).encoding()).isEqualTo(PoolDecoder.Encoding.PLAIN);
+      assertThat(PoolDecoder.decode(null, xml, 1 << 20).xml()).isEqualTo(xml);
+    }
+
+    @Test
+    @DisplayName("a truncated deflate stream, garbage and an empty body are refused with a reason")
+    void broken() {
+      byte[] whole = deflate(xml, true);
+      assertThatThrownBy(() -> PoolDecoder.decode("deflate", Arrays.copyOf(whole, whole.length / 2), 1 << 20))
+          .isInstanceOf(PoolFormatException.class).hasMessageContaining("truncated raw deflate");
+      byte[] gz = gzip(xml);
+      assertThatThrownBy(() -> PoolDecoder.decode(null, Arrays.copyOf(gz, gz.length - 10), 1 << 20))
+          .isInstanceOf(PoolFormatException.class).hasMessageContaining("gzip");
+      assertThatThrownBy(() -> PoolDecoder.decode(null, new byte[] {(byte) 0xff, (byte) 0xfe, 7, 7}, 1 << 20))
+          .isInstanceOf(PoolFormatException.class);
+      assertThatThrownBy(() -> PoolDecoder.decode(null, new byte[0], 1 << 20))
+          .isInstanceOf(PoolFormatException.class).hasMessage("empty pool body");
+    }
+
+    @Test
+    @DisplayName("a bomb (a small body inflating past the bound) is refused without inflating it all")
+    void bomb() {
+      byte[] zeros = new byte[64 << 20];
+      byte[] bomb = deflate(zeros, true);
+      assertThat(bomb.length).isLessThan(1 << 20);
+      assertThatThrownBy(() -> PoolDecoder.decode("deflate", bomb, 8 << 20))
+          .isInstanceOf(PoolFormatException.class).hasMessageContaining("refused");
+      assertThatThrownBy(() -> PoolDecoder.decode(null, new byte[100], 10)).isInstanceOf(PoolFormatException.class);
+    }
+  }
+
+  @Nested
+  class Parsing {
+
+    @Test
+    @DisplayName("chatid, maxlimit and every field of each d are read; text is unescaped user content")
+    void fields() throws Exception {
+      String text = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"q\" $1 .* 😀 中文 \\u4f60";
+      Pool pool = PoolParser.parse(bytes(pool(19147671, 3000,
+          "<d p=\"12.34500,5,18,16711680,1500000001,1,d2c8f1a3,3476543210,10\">" + text + "</d>")));
+      assertThat(pool.chatId()).isEqualTo(19147671);
+      assertThat(pool.maxLimit()).isEqualTo(3000);
+      assertThat(pool.badItems()).isZero();
+      assertThat(pool.danmaku()).containsExactly(new PoolDanmaku("3476543210", 12345, 5, 18, 16711680, 1500000001, 1,
+          "d2c8f1a3", "<script>alert(1)</script> & \"q\" $1 .* 😀 中文 \\u4f60",
+          "12.34500,5,18,16711680,1500000001,1,d2c8f1a3,3476543210,10"));
+    }
+
+    @Test
+    @DisplayName("an item with a bad p field is counted and skipped, the rest of the pool is kept")
+    void badItems() throws Exception {
+      Pool pool = PoolParser.parse(bytes(pool(1, 100,
+          d("1", "ok"),
+          "<d p=\"x,1,25,16777215,1500000000,0,abcdef12,2\">time</d>",
+          "<d p=\"1.0,0,25,16777215,1500000000,0,abcdef12,3\">mode</d>",
+          "<d p=\"1.0,1,big,16777215,1500000000,0,abcdef12,4\">size</d>",
+          "<d p=\"1.0,1,25,-1,1500000000,0,abcdef12,5\">colour</d>",
+          "<d p=\"1.0,1,25,16777215,yesterday,0,abcdef12,6\">ctime</d>",
+          "<d p=\"1.0,1,25,16777215,1500000000,x,abcdef12,7\">pool</d>",
+          "<d p=\"1.0,1,25,16777215,1500000000,0,,8\">hash</d>",
+          "<d p=\"1.0,1,25,16777215,1500000000,0,abcdef12,dm9\">dmid</d>",
+          "<d p=\"1.0,1,25\">short</d>",
+          "<d>no p</d>",
+          d("11", "ok too"))));
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::dmid).containsExactly("1", "11");
+      assertThat(pool.badItems()).isEqualTo(10);
+      assertThat(pool.firstBadReason()).contains("field 1");
+    }
+
+    @Test
+    @DisplayName("malformed XML, a DOCTYPE with entities and a wrong root fail the read with a reason")
+    void malformed() {
+      assertThatThrownBy(() -> PoolParser.parse(bytes("<i><chatid>1</chatid><d p=\"1\">x</i>")))
+          .isInstanceOf(PoolFormatException.class).hasMessageStartingWith("malformed pool XML");
+      String xxe = "<?xml version=\"1.0\"?><!DOCTYPE i [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><i>"
+          + d("1", "&x;") + "</i>";
+      assertThatThrownBy(() -> PoolParser.parse(bytes(xxe))).isInstanceOf(PoolFormatException.class);
+      assertThatThrownBy(() -> PoolParser.parse(bytes("<html><d p=\"\">x</d></html>")))
+          .isInstanceOf(PoolFormatException.class).hasMessageContaining("root");
+      assertThatThrownBy(() -> PoolParser.parse(bytes("not xml at all"))).isInstanceOf(PoolFormatException.class);
+    }
+
+    @Test
+    @DisplayName("a pool is full when it holds maxlimit items; an empty pool has no danmaku")
+    void full() throws Exception {
+      assertThat(PoolParser.parse(bytes(pool(1, 2, d("1", "a"), d("2", "b")))).full()).isTrue();
+      assertThat(PoolParser.parse(bytes(pool(1, 3, d("1", "a"), d("2", "b")))).full()).isFalse();
+      assertThat(PoolParser.parse(bytes("<i></i>")).danmaku()).isEmpty();
+    }
+  }
+}
