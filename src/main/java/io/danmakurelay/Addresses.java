@@ -12,6 +12,11 @@ public final class Addresses {
   /** Request (web to poller): the poller's health facts. */
   public static final String POLLER_STATUS = "relay.poller.status";
 
+  /**
+   * Published (fan-out to poller): {@code {"room":REAL_ID,"watched":BOOL}} when a room gains its first
+   * WebSocket subscriber or loses its last; a watched room is polled within {@code poll.watchedMaxDelayMs}.
+   */
+  public static final String ROOM_WATCHED = "relay.rooms.watched";
   /** Request (web to video reader): the videos and their parts; answers {@code {"videos":[...]}}. */
   public static final String VIDEOS_LIST = "relay.videos.list";
   /** Request (web to video reader): {@code {"video":ID}}; answers the video's entry. */

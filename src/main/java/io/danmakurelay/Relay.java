@@ -91,9 +91,10 @@ public final class Relay implements AutoCloseable {
       RelayState state = RelayState.load(bootstrap, config.kafka().stateTopic(), KAFKA_TIMEOUT);
       Pipeline pipeline = new Pipeline(sink);
       state.streams().forEach(pipeline::restore);
-      // One IP, one request budget: live polls and video reads spend from the same gate.
+      // One IP, one request budget: live polls and video reads spend from the same gate. No request outlives
+      // its timeout.
       UpstreamGate gate = new UpstreamGate(config.upstream().requestsPerSecond(), config.backoff().initialMs(),
-          config.backoff().maxMs());
+          config.backoff().maxMs(), config.upstream().timeoutMs() + 1000);
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
       video.set(new VideoVerticle(config, pipeline, state, gate, registry));
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);

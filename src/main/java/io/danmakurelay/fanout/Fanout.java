@@ -101,6 +101,18 @@ public final class Fanout {
   private final Counter badFrames;
   private final Map<DisconnectReason, Counter> disconnects = new EnumMap<>(DisconnectReason.class);
 
+  /** Told (on the fan-out's event loop) when a room gains its first subscriber or loses its last. */
+  public interface WatchListener {
+    void watched(long roomId, boolean watched);
+  }
+
+  private volatile WatchListener watchListener = (roomId, watched) -> {};
+
+  /** Who to tell when a room gains its first subscriber or loses its last (the poller polls watched rooms fast). */
+  public void onWatchChange(WatchListener listener) {
+    this.watchListener = listener;
+  }
+
   public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry) {
     this(vertx, settings, registry, FanoutLimits.DEFAULTS, System::nanoTime);
   }
@@ -513,7 +525,9 @@ public final class Fanout {
         if (since != null) {
           replay(roomId, room.history, since);
         }
-        room.subscribers.add(this);
+        if (room.subscribers.add(this) && room.subscribers.size() == 1) {
+          watchListener.watched(roomId, true);
+        }
       }
       if (request.events()) {
         for (long roomId : request.rooms()) {
@@ -551,7 +565,9 @@ public final class Fanout {
       if (room == null) {
         return;
       }
-      room.subscribers.remove(this);
+      if (room.subscribers.remove(this) && room.subscribers.isEmpty()) {
+        watchListener.watched(roomId, false);
+      }
       room.eventSubscribers.remove(this);
       // Rooms nobody publishes to exist only while subscribed, so clients cannot grow the map at will.
       if (room.subscribers.isEmpty() && room.eventSubscribers.isEmpty() && room.history.isEmpty()) {

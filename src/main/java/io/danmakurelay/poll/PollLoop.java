@@ -83,6 +83,8 @@ public final class PollLoop {
   private final Map<Long, String> pushStates = new HashMap<>();
   private final Map<Long, Long> backfilled = new HashMap<>();
   private java.util.function.LongConsumer backfillListener = n -> { };
+  /** Rooms (real ids) someone watches over the WebSocket, followed or not yet: applied when they are polled. */
+  private final Set<Long> watched = new HashSet<>();
   private int inFlight;
   private long pumpTimer = -1;
   private long pumpAtMs = Long.MAX_VALUE;
@@ -172,6 +174,7 @@ public final class PollLoop {
       scheduler.removeRoom(realRoomId);
     } else if (!isCovered && covered.remove(realRoomId)) {
       scheduler.addRoom(realRoomId, clock.getAsLong());
+      scheduler.setWatched(realRoomId, watched.contains(realRoomId), clock.getAsLong());
     }
     pump();
   }
@@ -216,6 +219,19 @@ public final class PollLoop {
     backfillListener = listener;
   }
 
+  /**
+   * Someone watches the room over the WebSocket (its first subscriber came) or no longer does (its last
+   * left): a watched room is polled within {@code poll.watchedMaxDelayMs}, out of the unwatched rooms' share.
+   * Kept for rooms not followed or resolved yet, so it applies as soon as they are.
+   */
+  public void setWatched(long realRoomId, boolean isWatched) {
+    boolean changed = isWatched ? watched.add(realRoomId) : watched.remove(realRoomId);
+    if (changed) {
+      scheduler.setWatched(realRoomId, isWatched, clock.getAsLong());
+      pump();
+    }
+  }
+
   /** Polls the room once as soon as the budget allows, ahead of the schedule (a backfill after a reconnect). */
   public void requestPoll(long realRoomId) {
     RoomRegistry.Room room = rooms.byRealId(realRoomId);
@@ -229,6 +245,7 @@ public final class PollLoop {
     inFlight++;
     requests.roomInit(room.requestedId, result -> {
       inFlight--;
+      scheduler.onExchangeEnded(clock.getAsLong());
       if (stopped || !rooms.isCurrent(room)) {
         pump();
         return;
@@ -271,6 +288,9 @@ public final class PollLoop {
     room.resolveFailures = 0;
     dedupers.computeIfAbsent(realId, RoomDeduper::new);
     scheduler.addRoom(realId, clock.getAsLong());
+    if (watched.contains(realId)) {
+      scheduler.setWatched(realId, true, clock.getAsLong());
+    }
     metrics.registerRoom(room);
     if (fresh) {
       // Remembered in the state topic, so a restart polls at once instead of resolving every room again.
@@ -370,6 +390,7 @@ public final class PollLoop {
     long started = System.nanoTime();
     requests.poll(roomId, result -> {
       inFlight--;
+      scheduler.onExchangeEnded(clock.getAsLong());
       inFlightRooms.remove(roomId);
       metrics.roundTrip(System.nanoTime() - started);
       if (!stopped && dedupers.containsKey(roomId) && rooms.byRealId(roomId) != null) {

@@ -16,7 +16,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Protocol: call {@link #next} whenever something may have changed (a timer fired, a poll was sent, an
  * answer arrived, a room was added); answer each {@link Decision.PollNow} with {@link #onSuccess} or
- * {@link #onFailure}. A room is not polled again while its request is in flight.
+ * {@link #onFailure}, and every granted request (a PollNow or a {@link #tryAcquire}) with one
+ * {@link #onExchangeEnded}. A room is not polled again while its request is in flight.
  */
 public final class PollScheduler {
 
@@ -28,6 +29,7 @@ public final class PollScheduler {
   /** A room this close to maxIntervalMs since its last poll goes before any other (see {@link #next}). */
   static final double URGENT_SHARE_OF_MAX_INTERVAL = 0.95;
   private static final double URGENT = 1e12;
+  private static final double WATCHED = 1e14;
   /** A clock going back by more than this is a step of the wall clock, not jitter (see {@link #see}). */
   static final long CLOCK_STEP_BACK_MS = 1000;
   /** The most lateness a poll passes on to the room's next due time. */
@@ -35,6 +37,7 @@ public final class PollScheduler {
 
   private final SchedulerSettings settings;
   private final long urgentAfterMs;
+  private final long watchedIntervalMs;
   private final RandomGenerator random;
   private final PollStrategy strategy;
   private final UpstreamGate gate;
@@ -62,10 +65,34 @@ public final class PollScheduler {
     }
     this.settings = settings;
     this.urgentAfterMs = (long) (settings.maxIntervalMs() * URGENT_SHARE_OF_MAX_INTERVAL);
+    this.watchedIntervalMs = watchedIntervalMs(settings);
     this.random = random;
     this.strategy = strategy;
     this.gate = gate;
     this.backoff = new BackoffPolicy(settings.backoffInitialMs(), settings.backoffMaxMs());
+  }
+
+  /**
+   * How often a watched room is polled: a message written just after a poll waits one interval, plus the wait
+   * for a token, the round trip and the way to the subscriber, so the interval keeps a third of
+   * {@code watchedMaxDelayMs} for those. Never below minIntervalMs.
+   */
+  static long watchedIntervalMs(SchedulerSettings settings) {
+    return Math.max(settings.minIntervalMs(), settings.watchedMaxDelayMs() * 2 / 3);
+  }
+
+  /**
+   * Someone watches the room (a WebSocket subscriber) or no longer does. A watched room is polled at least
+   * every {@link #watchedIntervalMs} and goes before every unwatched room that is merely due, so its polls are
+   * paid for out of the same budget, taken from the rooms nobody watches; the strategy still gives it more
+   * when its rate calls for it. Unknown rooms are ignored (the poll loop keeps the set and re-applies it).
+   */
+  public void setWatched(long roomId, boolean watched, long nowMs) {
+    see(nowMs);
+    Room room = rooms.get(roomId);
+    if (room != null) {
+      room.watched = watched;
+    }
   }
 
   /** The strategy named by {@code poll.strategy}. */
@@ -168,7 +195,12 @@ public final class PollScheduler {
         continue;
       }
       double priority = ratio;
-      if (room.polled && nowMs - room.lastPollAtMs >= urgentAfterMs) {
+      if (room.watched && room.polled && nowMs - room.lastPollAtMs >= watchedIntervalMs) {
+        // Someone waits for this room's messages: ahead of every unwatched room, even one nearing
+        // maxIntervalMs (watched rooms are few; were they more than the budget, the unwatched ones would
+        // wait longer, not the person watching), the longest waiting first.
+        priority = WATCHED + (nowMs - room.lastPollAtMs);
+      } else if (room.polled && nowMs - room.lastPollAtMs >= urgentAfterMs) {
         // About to exceed maxIntervalMs: ahead of every ratio, oldest first, so no quiet room is forgotten
         // even when busy rooms keep the budget saturated.
         priority = URGENT + (nowMs - room.lastPollAtMs);
@@ -205,6 +237,12 @@ public final class PollScheduler {
   public boolean tryAcquire(long nowMs) {
     see(nowMs);
     return gate.tryAcquire(nowMs);
+  }
+
+  /** A granted request (poll or not) is over: answered, failed or timed out. Once per grant. */
+  public void onExchangeEnded(long nowMs) {
+    see(nowMs);
+    gate.onExchangeEnded(nowMs);
   }
 
   /** The earliest instant at which a budget token is available. */
@@ -310,7 +348,7 @@ public final class PollScheduler {
   private long dueAtMs(Room room) {
     long due = room.anchorMs + room.intervalMs;
     if (room.polled) {
-      due = Math.min(due, room.lastPollAtMs + urgentAfterMs);
+      due = Math.min(due, room.lastPollAtMs + (room.watched ? Math.min(urgentAfterMs, watchedIntervalMs) : urgentAfterMs));
       due = Math.max(due, room.lastPollAtMs + settings.minIntervalMs());
     }
     return Math.max(due, room.backoffUntilMs);
@@ -383,6 +421,7 @@ public final class PollScheduler {
     long lastPollAtMs;
     boolean polled;
     boolean inFlight;
+    boolean watched;
     long backoffUntilMs;
     int consecutiveFailures;
 

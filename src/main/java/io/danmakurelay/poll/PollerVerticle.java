@@ -80,7 +80,7 @@ public final class PollerVerticle extends VerticleBase {
     Random random = new Random();
     SchedulerSettings settings = new SchedulerSettings(poll.strategy(), config.upstream().requestsPerSecond(),
         poll.intervalMs(), poll.minIntervalMs(), poll.maxIntervalMs(), config.backoff().initialMs(),
-        config.backoff().maxMs());
+        config.backoff().maxMs(), poll.watchedMaxDelayMs());
     PollScheduler scheduler = new PollScheduler(settings, random, PollScheduler.strategyFor(settings), gate);
     int maxInFlight = maxInFlight(config.upstream());
     upstream = new UpstreamClient(vertx, config.upstream(), maxInFlight);
@@ -129,7 +129,8 @@ public final class PollerVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Addresses.ROOMS_LIST, msg -> msg.reply(created.roomList())).completion(),
         bus.<JsonObject>consumer(Addresses.ROOMS_ADD, this::handleAdd).completion(),
         bus.<JsonObject>consumer(Addresses.ROOMS_REMOVE, this::handleRemove).completion(),
-        bus.<JsonObject>consumer(Addresses.POLLER_STATUS, msg -> msg.reply(created.status())).completion())
+        bus.<JsonObject>consumer(Addresses.POLLER_STATUS, msg -> msg.reply(created.status())).completion(),
+        bus.<JsonObject>consumer(Addresses.ROOM_WATCHED, this::handleWatched).completion())
         .onSuccess(ok -> {
           log.info("polling {} rooms with {} ({} strategy, budget {} requests/s)",
               config.rooms().size() + restored.followed().size(), config.upstream().url(), poll.strategy(),
@@ -154,6 +155,18 @@ public final class PollerVerticle extends VerticleBase {
       message.fail(400, e.getMessage());
       return -1;
     }
+  }
+
+  /** The fan-out says a room gained its first subscriber or lost its last (published, no reply). */
+  private void handleWatched(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    Object room = body == null ? null : body.getValue("room");
+    Object isWatched = body == null ? null : body.getValue("watched");
+    if (!(room instanceof Number id) || id.longValue() <= 0 || !(isWatched instanceof Boolean flag)) {
+      log.warn("watched-room signal ignored: expected {\"room\":ID,\"watched\":BOOL}, got {}", body);
+      return;
+    }
+    loop.setWatched(id.longValue(), flag);
   }
 
   private void handleAdd(Message<JsonObject> message) {

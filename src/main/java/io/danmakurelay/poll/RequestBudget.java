@@ -28,6 +28,11 @@ final class RequestBudget {
     this.perWindow = Math.max(1, (int) Math.floor(maxPerSecond + 1e-9));
   }
 
+  /** The most grants in any one-second window. */
+  int perWindow() {
+    return perWindow;
+  }
+
   /** Spends a token at {@code nowMs} if one is available at the given (possibly reduced) rate. */
   boolean tryAcquire(long nowMs, double ratePerSecond) {
     forgetFutureIfClockWentBack(nowMs);

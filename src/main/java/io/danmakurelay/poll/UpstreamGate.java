@@ -6,31 +6,74 @@ package io.danmakurelay.poll;
  * risk control met by any of them pauses them all. Wraps the {@link RequestBudget} and the caller-wide
  * {@link RiskControlBackoff}; thread-safe, because the poll loop, the push connections and the video reader each
  * run on their own event loop but share one IP.
+ *
+ * <p>Protocol: take a token with {@link #tryAcquire} right before sending, and call {@link #onExchangeEnded} once
+ * when that request's exchange is over (answer read, failure, timeout). The budget holds as the upstream counts
+ * it — in any sliding second at most {@code requestsPerSecond} requests arrive there, however the sending
+ * machine delays or bunches them — because a token is granted only while fewer than that many requests are
+ * in flight or ended within the last second ({@link InFlightWindow} has the proof). On top, grants stay
+ * 1/rate apart ({@link RequestBudget}) so the requests that do leave are spread out.
  */
 public final class UpstreamGate {
 
   private final double requestsPerSecond;
   private final RequestBudget budget;
   private final RiskControlBackoff riskControl;
+  private final InFlightWindow inFlight;
+
+  /** A grant never reported ended counts as in flight for this long by default (see {@link InFlightWindow}). */
+  public static final long DEFAULT_MAX_REQUEST_MS = 60_000;
 
   public UpstreamGate(double requestsPerSecond, long backoffInitialMs, long backoffMaxMs) {
+    this(requestsPerSecond, backoffInitialMs, backoffMaxMs, DEFAULT_MAX_REQUEST_MS);
+  }
+
+  /**
+   * @param maxRequestMs longer than any request can last (the request timeout and then some): a grant whose end
+   *     is never reported is taken as ended this long after it was granted
+   */
+  public UpstreamGate(double requestsPerSecond, long backoffInitialMs, long backoffMaxMs, long maxRequestMs) {
     this.requestsPerSecond = requestsPerSecond;
     this.budget = new RequestBudget(requestsPerSecond);
     this.riskControl = new RiskControlBackoff(backoffInitialMs, backoffMaxMs);
+    this.inFlight = new InFlightWindow(budget.perWindow(), maxRequestMs);
   }
 
-  /** Spends one token at {@code nowMs} if one is available (never during a risk-control pause). */
+  /**
+   * Spends one token at {@code nowMs} if one is available (never during a risk-control pause). Each grant must
+   * be followed by one {@link #onExchangeEnded} when its request is over.
+   */
   public synchronized boolean tryAcquire(long nowMs) {
-    if (riskControl.paused(nowMs)) {
+    if (riskControl.paused(nowMs) || !inFlight.hasRoom(nowMs)) {
       return false;
     }
-    return budget.tryAcquire(nowMs, effectiveRate(nowMs));
+    if (!budget.tryAcquire(nowMs, effectiveRate(nowMs))) {
+      return false;
+    }
+    inFlight.granted(nowMs);
+    return true;
   }
 
-  /** The earliest instant (>= nowMs) at which {@link #tryAcquire} can succeed. */
+  /**
+   * The exchange of a granted request is over at {@code nowMs}: its answer was read, it failed, or it was given
+   * up on (timeout). Call it exactly once per grant, whatever the outcome, after the last byte was read.
+   */
+  public synchronized void onExchangeEnded(long nowMs) {
+    inFlight.ended(nowMs);
+  }
+
+  /**
+   * The earliest instant (>= nowMs) at which {@link #tryAcquire} can succeed (while it waits for requests
+   * still out, possibly later: ask again then).
+   */
   public synchronized long nextTokenAtMs(long nowMs) {
     long notBefore = riskControl.paused(nowMs) ? riskControl.pauseUntil() : nowMs;
-    return Math.max(notBefore, budget.nextAvailableAt(nowMs));
+    return Math.max(notBefore, Math.max(budget.nextAvailableAt(nowMs), inFlight.nextRoomAt(nowMs)));
+  }
+
+  /** Granted requests whose exchange has not ended. */
+  public synchronized int inFlight() {
+    return inFlight.open();
   }
 
   /**

@@ -168,7 +168,10 @@ final class PushUpstream {
   /** An answer: HTTP status, the body as JSON (null when it is not a JSON object), when it was sent. */
   record Answer(int status, JsonObject body, long sentAt) {}
 
-  /** A GET after taking a gate token; risk control on it pauses the gate. Fails only when no answer came. */
+  /**
+   * A GET after taking a gate token, whose end (answer or failure) is reported to the gate; risk control on it
+   * pauses the gate. Fails only when no answer came.
+   */
   private Future<Answer> get(String url) {
     return acquire().compose(sentAt -> {
       RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
@@ -187,7 +190,7 @@ final class PushUpstream {
           gate.onSuccess(now);
         }
         return new Answer(resp.statusCode(), json, sentAt);
-      }));
+      })).andThen(done -> gate.onExchangeEnded(clock.getAsLong()));
     }).recover(error -> Future.failedFuture(describe(url, error)));
   }
 

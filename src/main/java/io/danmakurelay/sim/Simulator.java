@@ -127,6 +127,11 @@ public final class Simulator {
     core.risk.ban(core.now(), seconds);
   }
 
+  /** Holds every upstream request arriving in the next {@code ms} and counts and serves it then (bunching). */
+  public void stall(long ms) {
+    core.control(new JsonObject().put("op", "stall").put("ms", ms));
+  }
+
   /** Makes the next {@code count} poll answers of a room (null: of any room) faulty. */
   public void fault(Long realRoomId, FaultMode mode, int count) {
     if (realRoomId != null && !core.model.isRealId(realRoomId)) {

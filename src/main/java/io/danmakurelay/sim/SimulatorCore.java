@@ -32,6 +32,12 @@ final class SimulatorCore {
     this.videos = new VideoCatalog(settings.seed(), clock.getAsLong());
   }
 
+  /**
+   * Until when upstream requests are held before they are counted and served ({@code stall}): a stalled event
+   * loop or a queue on the way, the way arrivals bunch at a real upstream.
+   */
+  volatile long stallUntilMs;
+
   long now() {
     return clock.getAsLong();
   }
@@ -79,6 +85,14 @@ final class SimulatorCore {
         JsonObject answer = ok(opName).put("mode", mode.wireName()).put("count", (int) count);
         return room == null ? answer.putNull("room") : answer.put("room", room);
       }
+      case "stall" -> {
+        double ms = number(op.getValue("ms"), "ms");
+        if (ms < 0 || ms > 60_000 || ms != Math.rint(ms)) {
+          throw new IllegalArgumentException("field 'ms' must be a whole number 0..60000");
+        }
+        stallUntilMs = now + (long) ms;
+        return ok(opName).put("stalled_until", stallUntilMs);
+      }
       case "pause" -> {
         model.pause(now);
         return ok(opName);
@@ -94,7 +108,7 @@ final class SimulatorCore {
         return videoFault(op);
       }
       default -> throw new IllegalArgumentException(
-          "unknown op '" + opName + "' (rate, ban, fault, pause, resume, push, video-fault)");
+          "unknown op '" + opName + "' (rate, ban, fault, stall, pause, resume, push, video-fault)");
     }
   }
 

@@ -101,6 +101,15 @@ final class SimulatorHttpVerticle extends VerticleBase {
       push.handle(req, path);
       return;
     }
+    long stalledFor = core.stallUntilMs - core.now();
+    if (stalledFor > 0) {
+      req.pause();
+      vertx.setTimer(stalledFor, id -> {
+        req.resume();
+        handle(req);
+      });
+      return;
+    }
     if (!core.risk.admit(core.now())) {
       send(req.response(), 412, HTML, RISK_CONTROL_PAGE);
       return;

@@ -469,6 +469,7 @@ public final class VideoVerticle extends VerticleBase {
     inFlight++;
     client.get(url, MAX_JSON_BODY_BYTES).onComplete(done -> {
       inFlight--;
+      gate.onExchangeEnded(System.currentTimeMillis());
       VideoClient.Raw raw = done.result();
       ApiAnswer<T> answer = raw instanceof VideoClient.Answer a ? parser.apply(a.status(), a.body())
           : new ApiAnswer.Failed<>(((VideoClient.NoAnswer) raw).outcome(), FailureKind.RETRY,
@@ -657,6 +658,7 @@ public final class VideoVerticle extends VerticleBase {
     inFlight++;
     // Inflating and parsing a pool of thousands takes tens of milliseconds: off the event loop.
     client.get(url, MAX_POOL_BODY_BYTES)
+        .andThen(exchange -> gate.onExchangeEnded(System.currentTimeMillis()))
         .compose(raw -> vertx.executeBlocking(() -> poolAnswer(raw), false))
         .onComplete(done -> {
           inFlight--;

@@ -77,6 +77,9 @@ public final class WebVerticle extends VerticleBase {
   public Future<?> start() {
     fanout = new Fanout(vertx, new FanoutSettings(config.ws().historySize(), config.ws().token(),
         config.ws().allowedOrigins()), registry);
+    // The poller polls a room someone watches within poll.watchedMaxDelayMs.
+    fanout.onWatchChange((room, watched) -> vertx.eventBus().publish(Addresses.ROOM_WATCHED,
+        new JsonObject().put("room", room).put("watched", watched)));
     Router router = Router.router(vertx);
     health = new RelayHealth(vertx, sink, kafkaAddress, config.kafka().embedded());
     securityHeaders(router.route());

@@ -480,4 +480,26 @@ class FanoutTest {
     assertThat(probe.awaitClose()).isEqualTo((short) 1001);
     assertThat(server.fanout.connections()).isZero();
   }
+
+  @Test
+  @DisplayName("the fan-out tells when a room gains its first subscriber and when it loses its last, once each")
+  void watchChanges() {
+    startServer(OPEN);
+    List<String> changes = java.util.Collections.synchronizedList(new ArrayList<>());
+    server.fanout.onWatchChange((room, watched) -> changes.add(room + ":" + watched));
+    WsProbe first = connect();
+    first.subscribe(ROOM);
+    WsProbe second = connect();
+    second.subscribe(ROOM, OTHER_ROOM);
+    Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(changes).containsExactly(ROOM + ":true", OTHER_ROOM + ":true"));
+    first.close();
+    second.send(new JsonObject().put("op", "unsubscribe").put("rooms", new JsonArray().add(OTHER_ROOM)));
+    Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(changes).hasSize(3).last().isEqualTo(OTHER_ROOM + ":false"));
+    second.close();
+    Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(changes).containsExactly(ROOM + ":true", OTHER_ROOM + ":true",
+            OTHER_ROOM + ":false", ROOM + ":false"));
+  }
 }

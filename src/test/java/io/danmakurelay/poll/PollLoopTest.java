@@ -279,4 +279,23 @@ class PollLoopTest {
   private static int count(List<Long> list, long value) {
     return (int) list.stream().filter(v -> v == value).count();
   }
+
+  @Test
+  @DisplayName("a room watched before it is resolved is polled every 2 s once it is (fixed interval 10 s), and slows down when unwatched")
+  void watchedRoomPolledFast() {
+    upstream.room(1001, 0);
+    upstream.room(1002, 2);
+    PollLoop loop = loop(10, 10_000);
+    loop.setWatched(1002, true);
+    loop.follow(1001, null);
+    loop.follow(2, null);
+    time.runUntil(time.now() + 21_000);
+    assertThat(upstream.polled.stream().filter(r -> r == 1002).count()).as("watched: every 2 s").isBetween(10L, 12L);
+    assertThat(upstream.polled.stream().filter(r -> r == 1001).count()).as("unwatched: every 10 s").isBetween(2L, 3L);
+    loop.setWatched(1002, false);
+    int before = upstream.polled.size();
+    time.runUntil(time.now() + 20_000);
+    assertThat(upstream.polled.subList(before, upstream.polled.size()).stream().filter(r -> r == 1002).count())
+        .as("unwatched again: every 10 s").isBetween(1L, 3L);
+  }
 }

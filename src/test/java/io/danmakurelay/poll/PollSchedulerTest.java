@@ -440,4 +440,47 @@ class PollSchedulerTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("poll.strategy");
   }
+
+  @Test
+  @DisplayName("A watched room is polled every 2/3 of watchedMaxDelayMs out of the unwatched rooms' share; unwatched again, it slows down")
+  void watchedRoomsPolledWithinTheirDelay() {
+    SchedulerSettings base = settings("adaptive", 20, 3000, 100, 60_000);
+    SchedulerSettings settings = new SchedulerSettings(base.strategy(), base.requestsPerSecond(), base.intervalMs(),
+        base.minIntervalMs(), base.maxIntervalMs(), base.backoffInitialMs(), base.backoffMaxMs(), 3000);
+    PollScheduler scheduler = scheduler(settings);
+    for (long room = 1; room <= 1000; room++) {
+      scheduler.addRoom(room, T0);
+    }
+    SchedulerDriver driver = new SchedulerDriver(scheduler);
+    SchedulerDriver.SteadyRoom busy = new SchedulerDriver.SteadyRoom(5);
+    // 1,000 quiet rooms and one busy one at 20 requests/s: each quiet room is read about every 50 s.
+    driver.runUntil(T0 + 60_000, (room, at) -> Answer.ok(room == 1 ? busy.poll(at) : EMPTY));
+    List<Long> watchedRooms = List.of(500L, 700L, 900L);
+    watchedRooms.forEach(room -> scheduler.setWatched(room, true, driver.now));
+    long watchFrom = driver.now;
+    driver.runUntil(T0 + 180_000, (room, at) -> Answer.ok(room == 1 ? busy.poll(at) : EMPTY));
+    long watchedInterval = PollScheduler.watchedIntervalMs(settings);
+    assertThat(watchedInterval).isEqualTo(2000);
+    for (long room : watchedRooms) {
+      List<Long> times = driver.pollTimes(room).stream().filter(t -> t >= watchFrom).toList();
+      assertThat(times.get(0) - watchFrom).as("room %d polled soon after it is watched", room)
+          .isLessThanOrEqualTo(watchedInterval + 100);
+      for (int i = 1; i < times.size(); i++) {
+        // One token's wait (50 ms at 20/s) at most beyond the interval.
+        assertThat(times.get(i) - times.get(i - 1)).as("room %d, gap %d", room, i)
+            .isLessThanOrEqualTo(watchedInterval + 60);
+      }
+    }
+    assertThat(driver.pollTimes(1).stream().filter(t -> t >= watchFrom).count())
+        .as("the busy room keeps its pace, about one poll a second").isGreaterThan(100);
+    assertThat(SchedulerDriver.maxInAnySecond(driver.requests)).isLessThanOrEqualTo(20);
+
+    watchedRooms.forEach(room -> scheduler.setWatched(room, false, driver.now));
+    long unwatchFrom = driver.now;
+    driver.runUntil(T0 + 240_000, (room, at) -> Answer.ok(room == 1 ? busy.poll(at) : EMPTY));
+    for (long room : watchedRooms) {
+      assertThat(driver.pollTimes(room).stream().filter(t -> t > unwatchFrom + 100).count())
+          .as("room %d back to the quiet rooms' pace", room).isLessThanOrEqualTo(3);
+    }
+  }
 }

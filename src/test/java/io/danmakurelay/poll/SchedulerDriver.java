@@ -50,6 +50,9 @@ final class SchedulerDriver {
       long wake = Long.MAX_VALUE;
       if (decision instanceof Decision.PollNow poll) {
         polls.add(new Poll(now, poll.roomId()));
+        // The budget sees a zero round trip here: these tests are about the schedule; what a round trip costs
+        // the budget (InFlightWindow) is tested on its own and in CaptureSimulation, which pays it.
+        scheduler.onExchangeEnded(now);
         requests.add(now);
         answers.add(new long[] {now + latencyMs, poll.roomId()});
         continue;
@@ -68,6 +71,7 @@ final class SchedulerDriver {
       }
       if (acquireAttempts.contains(now) && scheduler.tryAcquire(now)) {
         requests.add(now);
+        scheduler.onExchangeEnded(now);
       }
       while (!answers.isEmpty() && answers.peek()[0] == now) {
         long roomId = answers.poll()[1];
