@@ -14,7 +14,7 @@ final class SimulatorCore {
 
   final SimulatorSettings settings;
   final TrafficModel model;
-  final RiskControl risk;
+  final RateLimitBan risk;
   final FaultPlan faults = new FaultPlan();
   final PushHub push;
   final LongSupplier clock;
@@ -27,7 +27,7 @@ final class SimulatorCore {
     this.settings = settings;
     this.clock = clock;
     this.model = new TrafficModel(settings, clock.getAsLong());
-    this.risk = new RiskControl(settings.rateLimit(), settings.banSeconds());
+    this.risk = new RateLimitBan(settings.rateLimit(), settings.banSeconds());
     this.push = new PushHub(model, settings.seed());
     this.videos = new VideoCatalog(settings.seed(), clock.getAsLong());
   }

@@ -6,7 +6,7 @@ package io.danmakurelay.sim;
  * {@code banSeconds}. Requests refused during a ban still count, as they do for the real thing, so a
  * client that keeps hammering stays banned. Pure and thread-safe; time is passed in.
  */
-public final class RiskControl {
+public final class RateLimitBan {
 
   private static final long WINDOW_MS = 1_000;
 
@@ -22,7 +22,7 @@ public final class RiskControl {
   private long bans;
   private int maxInWindow;
 
-  public RiskControl(double rateLimit, int banSeconds) {
+  public RateLimitBan(double rateLimit, int banSeconds) {
     this.rateLimit = rateLimit;
     this.banSeconds = banSeconds;
   }

@@ -6,14 +6,14 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 @DisplayName("Risk control")
-class RiskControlTest {
+class RateLimitBanTest {
 
   static final long T0 = 1_000_000L;
 
   @Test
   @DisplayName("admits up to the limit in one second and bans the request that exceeds it")
   void bansAboveTheLimit() {
-    RiskControl risk = new RiskControl(5, 60);
+    RateLimitBan risk = new RateLimitBan(5, 60);
     for (int i = 0; i < 5; i++) {
       assertThat(risk.admit(T0 + i)).isTrue();
     }
@@ -26,7 +26,7 @@ class RiskControlTest {
   @Test
   @DisplayName("refuses everything during the ban and admits again once it is over and the window is quiet")
   void banLastsBanSeconds() {
-    RiskControl risk = new RiskControl(2, 3);
+    RateLimitBan risk = new RateLimitBan(2, 3);
     risk.admit(T0);
     risk.admit(T0);
     assertThat(risk.admit(T0)).isFalse();
@@ -41,7 +41,7 @@ class RiskControlTest {
   @Test
   @DisplayName("never bans a client that stays at the limit with a sliding window")
   void slidingWindowAtTheLimit() {
-    RiskControl risk = new RiskControl(4, 60);
+    RateLimitBan risk = new RateLimitBan(4, 60);
     for (int i = 0; i < 400; i++) {
       assertThat(risk.admit(T0 + i * 250L)).isTrue();
     }
@@ -52,7 +52,7 @@ class RiskControlTest {
   @Test
   @DisplayName("counts the most requests seen in any second, with the limit off")
   void maxWindowWithoutLimit() {
-    RiskControl risk = new RiskControl(0, 60);
+    RateLimitBan risk = new RateLimitBan(0, 60);
     for (int i = 0; i < 3000; i++) {
       assertThat(risk.admit(T0 + i / 3)).isTrue();
     }
@@ -64,7 +64,7 @@ class RiskControlTest {
   @Test
   @DisplayName("starts a ban on request and lifts it with a zero-second ban")
   void manualBan() {
-    RiskControl risk = new RiskControl(0, 60);
+    RateLimitBan risk = new RateLimitBan(0, 60);
     risk.ban(T0, 10);
     assertThat(risk.admit(T0 + 9_999)).isFalse();
     assertThat(risk.admit(T0 + 10_000)).isTrue();
