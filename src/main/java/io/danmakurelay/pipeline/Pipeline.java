@@ -57,18 +57,8 @@ public final class Pipeline {
     return sequenced;
   }
 
-  /** The last seq given in a stream, 0 before its first message. */
-  public synchronized long lastSeq(StreamKey stream) {
-    return lastSeq.getOrDefault(stream, 0L);
-  }
-
   /** Whether {@code messages} more fit in the sink's buffer (sources pause while they do not). */
   public boolean hasRoomFor(int messages) {
     return sink.hasRoomFor(messages);
-  }
-
-  /** Forgets a stream's counter (the stream moved to another relay; its state is Kafka's again). */
-  public synchronized void forget(StreamKey stream) {
-    lastSeq.remove(stream);
   }
 }

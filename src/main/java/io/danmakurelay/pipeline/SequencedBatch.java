@@ -22,9 +22,4 @@ public record SequencedBatch(SourceBatch batch, long firstSeq, JsonObject state)
   public int messages() {
     return batch.items().size();
   }
-
-  /** The seq of message {@code index}, or 0 for a stream that is not sequenced. */
-  public long seqOf(int index) {
-    return firstSeq == 0 ? 0 : firstSeq + index;
-  }
 }

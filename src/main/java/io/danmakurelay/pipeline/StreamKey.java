@@ -25,10 +25,6 @@ public record StreamKey(Kind kind, long id) {
     public boolean sequenced() {
       return sequenced;
     }
-
-    public String stateKeyPrefix() {
-      return stateKeyPrefix;
-    }
   }
 
   public StreamKey {

@@ -593,8 +593,4 @@ public final class PollLoop {
   RoomRegistry.Room find(long id) {
     return rooms.find(id);
   }
-
-  int inFlight() {
-    return inFlight;
-  }
 }
