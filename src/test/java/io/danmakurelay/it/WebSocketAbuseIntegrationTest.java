@@ -113,9 +113,12 @@ class WebSocketAbuseIntegrationTest {
     WsProbe.await(fragmented.ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(big.substring(40_000)), true)));
     assertThat(fragmented.awaitClose()).isEqualTo((short) 1009);
 
+    // A message far over the server's frame bound: the server closes while the client is still writing it, so
+    // the client's write may fail (broken pipe) and the kernel's reset may destroy the 1009 close frame in
+    // flight. Only the end of the connection is certain; what matters is that it ends and the relay serves on.
     WsProbe huge = connect();
-    huge.sendText("{\"op\":\"ping\",\"pad\":\"" + "y".repeat(1024 * 1024) + "\"}");
-    assertThat(huge.awaitClose()).isEqualTo((short) 1009);
+    huge.ws.writeTextMessage("{\"op\":\"ping\",\"pad\":\"" + "y".repeat(1024 * 1024) + "\"}");
+    assertThat(huge.awaitClose()).isIn((short) 1009, (short) -1);
     assertStillServing();
   }
 
