@@ -72,7 +72,19 @@ class UpstreamFaultsIntegrationTest {
       // Let the relay catch up on everything generated, then make one room invalid through a poll answer.
       h.sim.pause();
       long generated = h.sim.stats().getJsonObject("totals").getLong("generated");
-      await("the relay published all " + generated, Duration.ofSeconds(30), () -> h.publishedPerApi() >= generated);
+      try {
+        await("the relay published all " + generated, Duration.ofSeconds(30), () -> h.publishedPerApi() >= generated);
+      } catch (AssertionError | RuntimeException notAll) {
+        StringBuilder perRoom = new StringBuilder();
+        for (long room : h.sim.roomIds()) {
+          JsonObject entry = h.roomEntry(room);
+          perRoom.append(' ').append(room).append(": generated ").append(h.sim.messages(room).size())
+              .append(", published ").append(entry == null ? null : entry.getValue("messages_published"))
+              .append(", gaps ").append(entry == null ? null : entry.getValue("gaps"));
+        }
+        throw new AssertionError("not every message was published:" + perRoom + "; danmaku_gaps_total "
+            + h.metric("danmaku_gaps_total", ""), notAll);
+      }
       double apiErrors = h.metric("danmaku_polls_total", "outcome=\"api_error\"");
       h.sim.fault(DOOMED, FaultMode.ROOMID, 1);
       await("room " + DOOMED + " invalid", Duration.ofSeconds(20),
