@@ -40,6 +40,9 @@ const key = url => url.slice(url.lastIndexOf('/') + 1, url.lastIndexOf('.'));
   live.on('DANMU_MSG', msg => received.add(JSON.parse(msg.info[0][15].extra).id_str));
   await new Promise(r => setTimeout(r, 12000));
   const history = await (await fetch(`${base}/xlive/web-room/v1/dM/gethistory?roomid=${room}&room_type=0`)).json();
+  // A message in that window may still be on its way over push (the simulator packs several per frame): listen on
+  // a little before judging.
+  await new Promise(r => setTimeout(r, 3000));
   live.close();
   const stats = await (await fetch(`${base}/sim/stats?messages=true&room=${room}`)).json();
   const truth = new Set(stats.rooms[0].messages.map(m => m.id_str));

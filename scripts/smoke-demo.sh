@@ -27,7 +27,16 @@ echo "smoke-demo: relay UP on port $port, Kafka at $bootstrap"
 java -cp "$jar" scripts/ReadTopic.java "$bootstrap" danmaku 8 >"$work/records.txt" 2>"$work/read.log" \
   || fail "no records in topic danmaku ($(cat "$work/read.log" | tail -n 1))"
 head -n 1 "$work/records.txt" | grep -q '"room_id":' || fail "records do not look like danmaku"
-grep -q 'source=ajax-msg schema=1' "$work/records.txt" || fail "records lack the source/schema headers"
+grep -qE 'source=(push|gethistory) schema=1' "$work/records.txt" || fail "records lack the source/schema headers"
+grep -q '"seq":' "$work/records.txt" || fail "records lack their seq"
+# The demo shows every source: live rooms over the push stream (hybrid) and a video.
+for _ in $(seq 60); do
+  curl -fsS "http://127.0.0.1:$port/api/rooms" | grep -q '"state":"connected"' \
+    && curl -fsS "http://127.0.0.1:$port/api/videos" | grep -q '"state":"reading"' && break
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$port/api/rooms" | grep -q '"state":"connected"' || fail "no live room is connected over push"
+curl -fsS "http://127.0.0.1:$port/api/videos" | grep -q '"state":"reading"' || fail "the demo video is not being read"
 echo "smoke-demo: read $(wc -l <"$work/records.txt") danmaku records back from Kafka"
 curl -fsS "http://127.0.0.1:$port/" | grep -q '<title>' || fail "the dashboard does not load"
 
