@@ -12,6 +12,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
@@ -32,6 +33,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -41,8 +44,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The WebSocket fan-out: per-room history, subscriptions, resume, events, slow-client cut-off. Reads
  * committed records (room messages with their durable {@code seq}, and events) and writes SPEC §5 frames
- * to subscribers. All state lives on the event loop of the context that built it (the web verticle's);
- * calls from elsewhere hop onto it, once per batch.
+ * to subscribers.
+ *
+ * <p>Shards: the connections are spread over several event loops ({@link #listen} binds one HTTP server per
+ * shard on one shared port, and Vert.x hands each new connection to the next). Each shard owns its
+ * connections, subscriptions and room histories, on its own event loop; a batch of records is turned into
+ * frames once, on the Kafka feed's thread, and the same frame bytes are handed to every shard in one hop
+ * each. A shard writes each subscriber's frames of a batch without a flush and flushes each connection once
+ * at the end of the batch.
  *
  * <p>Protocol additions that are part of the contract:
  * <ul>
@@ -69,8 +78,9 @@ import org.slf4j.LoggerFactory;
  *       client sending no Origin is not a browser page, which is what the check protects, and passes).</li>
  * </ul>
  *
- * <p>Mount {@link #webSocketHandler()} at {@code GET /ws} and build the HTTP server with
- * {@link #recommendedServerOptions} so oversized frames get a clean 1009.
+ * <p>Mount {@link #webSocketHandler()} at {@code GET /ws}, build the HTTP server options with
+ * {@link #recommendedServerOptions} so oversized frames get a clean 1009, and listen with {@link #listen} so
+ * every shard serves connections.
  */
 public final class Fanout {
   private static final Logger log = LoggerFactory.getLogger(Fanout.class);
@@ -80,20 +90,22 @@ public final class Fanout {
   private static final short CLOSE_TOO_BIG = 1009;
   private static final short CLOSE_TRY_LATER = 1013;
 
+  /** Distinct negative ports: Vert.x shares one random port among the servers that listen on the same one. */
+  private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
+
   private final Vertx vertx;
-  private final Context owner;
   private final FanoutSettings settings;
   private final FanoutLimits limits;
   private final LongSupplier nanoTime;
   private final byte[] token;
   private final Set<String> allowedOrigins;
+  private final List<Shard> shards;
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
 
-  private final Map<Long, Room> rooms = new HashMap<>();
-  private final Set<Connection> open = new LinkedHashSet<>();
-  // Ended by us but their TCP connection not yet gone: a client that stopped reading lingers here
-  // until the grace period runs out.
-  private final Set<Connection> closing = new HashSet<>();
+  // Subscribers of each room over all shards, for the watch listener.
+  private final ConcurrentHashMap<Long, Integer> watchers = new ConcurrentHashMap<>();
   private final AtomicInteger connectionCount = new AtomicInteger();
+  private final AtomicInteger closingCount = new AtomicInteger();
 
   private final Counter messagesSent;
   private final Counter eventsSent;
@@ -101,7 +113,7 @@ public final class Fanout {
   private final Counter badFrames;
   private final Map<DisconnectReason, Counter> disconnects = new EnumMap<>(DisconnectReason.class);
 
-  /** Told (on the fan-out's event loop) when a room gains its first subscriber or loses its last. */
+  /** Told when a room gains its first subscriber or loses its last (on the event loop of the shard that saw it). */
   public interface WatchListener {
     void watched(long roomId, boolean watched);
   }
@@ -113,15 +125,27 @@ public final class Fanout {
     this.watchListener = listener;
   }
 
+  /** One shard per core (at most one per Vert.x event loop). */
   public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry) {
-    this(vertx, settings, registry, FanoutLimits.DEFAULTS, System::nanoTime);
+    this(vertx, settings, registry, FanoutLimits.DEFAULTS, System::nanoTime, defaultShards());
   }
 
-  /** With explicit limits and clock, for tests and benchmarks. */
+  /** With explicit limits and clock, for tests and benchmarks; one shard per core. */
   public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry, FanoutLimits limits,
                 LongSupplier nanoTime) {
+    this(vertx, settings, registry, limits, nanoTime, defaultShards());
+  }
+
+  /**
+   * With {@code shardCount} shards: the first on the calling context (the web verticle's), the others on
+   * other event loops (fewer when Vert.x has fewer event loops).
+   */
+  public Fanout(Vertx vertx, FanoutSettings settings, MeterRegistry registry, FanoutLimits limits,
+                LongSupplier nanoTime, int shardCount) {
+    if (shardCount < 1) {
+      throw new IllegalArgumentException("the fan-out needs at least one shard");
+    }
     this.vertx = vertx;
-    this.owner = vertx.getOrCreateContext();
     this.settings = settings;
     this.limits = limits;
     this.nanoTime = nanoTime;
@@ -130,6 +154,11 @@ public final class Fanout {
     for (String origin : settings.allowedOrigins()) {
       allowedOrigins.add(normaliseOrigin(origin));
     }
+    List<Shard> built = new ArrayList<>();
+    for (Context context : WebSocketInternals.eventLoopContexts(vertx, vertx.getOrCreateContext(), shardCount)) {
+      built.add(new Shard(context));
+    }
+    this.shards = List.copyOf(built);
     Gauge.builder("danmaku.ws.connections", connectionCount, AtomicInteger::get)
         .description("Open WebSocket connections")
         .register(registry);
@@ -153,6 +182,15 @@ public final class Fanout {
     }
   }
 
+  private static int defaultShards() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** How many shards (event loops) serve connections. */
+  public int shards() {
+    return shards.size();
+  }
+
   /**
    * Sets the HTTP server's WebSocket frame and message bounds just above the fan-out's own message
    * limit. Netty stops reading at a frame over the server's frame size and drops the connection, so the
@@ -165,9 +203,35 @@ public final class Fanout {
   }
 
   /**
+   * Listens one HTTP server per shard, each on its shard's event loop, all on the one port of
+   * {@code options} (port 0: one random port, shared), so each shard serves its share of the connections.
+   * Completes with the first shard's server (its {@code actualPort()} is the port) once all listen;
+   * {@link #close()} closes the others.
+   */
+  public Future<HttpServer> listen(HttpServerOptions options, Handler<HttpServerRequest> handler) {
+    HttpServerOptions shared = new HttpServerOptions(options);
+    if (shared.getPort() == 0) {
+      shared.setPort(-1 - SHARED_RANDOM_PORT.getAndIncrement());
+    }
+    List<Future<HttpServer>> listening = new ArrayList<>();
+    for (Shard shard : shards) {
+      Promise<HttpServer> listened = Promise.promise();
+      shard.context.runOnContext(v -> vertx.createHttpServer(shared).requestHandler(handler).listen()
+          .onComplete(listened));
+      listening.add(listened.future());
+    }
+    return Future.all(listening).map(all -> {
+      for (int i = 1; i < listening.size(); i++) {
+        servers.add(listening.get(i).result());
+      }
+      return listening.get(0).result();
+    });
+  }
+
+  /**
    * Hands committed records to their rooms' subscribers and histories, in the given order (Kafka's). The
-   * frames are built on the calling thread (the Kafka feed's), then applied in one hop to the fan-out's
-   * event loop; the future completes there once every record was applied.
+   * frames are built once, on the calling thread (the Kafka feed's), then applied in one hop to each shard's
+   * event loop; the future completes once every shard applied every record.
    */
   public Future<Void> deliver(List<CommittedRecord> records) {
     List<Frame> frames = new ArrayList<>(records.size());
@@ -177,24 +241,28 @@ public final class Fanout {
         case EVENT -> new Frame(record.roomId(), 0, eventFrame(record.roomId(), record.value()));
       });
     }
-    Promise<Void> applied = Promise.promise();
-    onOwner(() -> {
-      try {
-        for (Frame frame : frames) {
-          if (frame.seq() > 0) {
-            deliverDanmaku(frame.roomId(), frame.seq(), frame.bytes());
-          } else {
-            deliverEvent(frame.roomId(), frame.bytes());
+    List<Future<Void>> applied = new ArrayList<>(shards.size());
+    for (Shard shard : shards) {
+      Promise<Void> done = Promise.promise();
+      shard.run(() -> {
+        try {
+          for (Frame frame : frames) {
+            if (frame.seq() > 0) {
+              shard.deliverDanmaku(frame.roomId(), frame.seq(), frame.bytes());
+            } else {
+              shard.deliverEvent(frame.roomId(), frame.bytes());
+            }
           }
+          done.complete();
+        } catch (RuntimeException e) {
+          // The feed waits for this future: it must complete whatever happened.
+          log.error("fan-out: delivering a batch of {} records failed", frames.size(), e);
+          done.fail(e);
         }
-        applied.complete();
-      } catch (RuntimeException e) {
-        // The feed waits for this future: it must complete whatever happened.
-        log.error("fan-out: delivering a batch of {} records failed", frames.size(), e);
-        applied.fail(e);
-      }
-    });
-    return applied.future();
+      });
+      applied.add(done.future());
+    }
+    return Future.all(applied).mapEmpty();
   }
 
   /**
@@ -206,7 +274,9 @@ public final class Fanout {
       throw new IllegalArgumentException("room " + roomId + ": a record value needs its positive seq");
     }
     Buffer frame = danmakuFrame(roomId, seq.longValue(), recordValue.toBuffer().getBytes());
-    onOwner(() -> deliverDanmaku(roomId, seq.longValue(), frame));
+    for (Shard shard : shards) {
+      shard.run(() -> shard.deliverDanmaku(roomId, seq.longValue(), frame));
+    }
   }
 
   /** {@code {"op":"danmaku","room_id":ID,"seq":SEQ,"msg":VALUE}} around the value's bytes as stored. */
@@ -235,73 +305,50 @@ public final class Fanout {
 
   /** Connections ended by the fan-out whose TCP connection has not closed yet (for tests). */
   int closingConnections() {
-    return closing.size();
+    return closingCount.get();
   }
 
-  /** Closes every connection. */
-  public void close() {
-    onOwner(() -> {
-      for (Connection connection : new ArrayList<>(open)) {
-        connection.end(DisconnectReason.SHUTDOWN, CLOSE_GOING_AWAY, "server shutting down");
-      }
-    });
-  }
-
-  private void onOwner(Runnable action) {
-    if (Vertx.currentContext() == owner) {
-      action.run();
-    } else {
-      owner.runOnContext(ignored -> action.run());
-    }
-  }
-
-  // ---- publishing ----
-
-  private void deliverDanmaku(long roomId, long seq, Buffer frame) {
-    Room room = rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
-    RoomHistory.Offer offer = room.history.offer(seq, frame);
-    if (offer == RoomHistory.Offer.REPEATED) {
-      repeatsSkipped.increment();
-      return;
-    }
-    if (offer == RoomHistory.Offer.AFTER_HOLE) {
-      log.warn("fan-out room {}: seq jumped to {}: the seqs before it are not in Kafka any more; history restarts there",
-          roomId, seq);
-    }
-    writeToAll(room.subscribers, frame, messagesSent);
-  }
-
-  private void deliverEvent(long roomId, Buffer frame) {
-    Room room = rooms.get(roomId);
-    if (room != null && !room.eventSubscribers.isEmpty()) {
-      writeToAll(room.eventSubscribers, frame, eventsSent);
-    }
-  }
-
-  private void writeToAll(Set<Connection> subscribers, Buffer frame, Counter sent) {
-    if (subscribers.isEmpty()) {
-      return;
-    }
-    List<Connection> tooSlow = null;
-    for (Connection connection : subscribers) {
-      if (connection.overBound()) {
-        if (tooSlow == null) {
-          tooSlow = new ArrayList<>();
+  /** Closes every connection (1001) and the servers {@link #listen} opened beside the first. */
+  public Future<Void> close() {
+    List<Future<Void>> closed = new ArrayList<>();
+    for (Shard shard : shards) {
+      Promise<Void> ended = Promise.promise();
+      shard.run(() -> {
+        for (Connection connection : new ArrayList<>(shard.open)) {
+          connection.end(DisconnectReason.SHUTDOWN, CLOSE_GOING_AWAY, "server shutting down");
         }
-        tooSlow.add(connection);
-      } else {
-        // Counted before the write: a client can read the frame before write() returns.
-        sent.increment();
-        connection.write(frame, false);
+        ended.complete();
+      });
+      closed.add(ended.future());
+    }
+    for (HttpServer server : servers) {
+      closed.add(server.close());
+    }
+    servers.clear();
+    return Future.join(closed).mapEmpty();
+  }
+
+  /** The shard whose event loop is the calling thread, or null. */
+  private Shard currentShard() {
+    for (Shard shard : shards) {
+      if (WebSocketInternals.onEventLoopOf(shard.context)) {
+        return shard;
       }
     }
-    if (tooSlow != null) {
-      for (Connection connection : tooSlow) {
-        log.info("ws client {} cut off: {} frames / {} bytes not yet flushed",
-            connection.ws.remoteAddress(), connection.pendingFrames.get(), connection.pendingBytes.get());
-        connection.end(DisconnectReason.SLOW, CLOSE_TRY_LATER, "too slow: reconnect and resume with since");
+    return null;
+  }
+
+  private void watchChanged(long roomId, int delta) {
+    watchers.compute(roomId, (id, count) -> {
+      int now = (count == null ? 0 : count) + delta;
+      // Told inside compute: the changes of one room reach the listener in the order they happened.
+      if (delta > 0 && now == 1) {
+        watchListener.watched(roomId, true);
+      } else if (delta < 0 && now == 0) {
+        watchListener.watched(roomId, false);
       }
-    }
+      return now <= 0 ? null : now;
+    });
   }
 
   private record Frame(long roomId, long seq, Buffer bytes) {}
@@ -333,7 +380,11 @@ public final class Fanout {
     request.toWebSocket().onComplete(ar -> {
       if (ar.succeeded()) {
         ServerWebSocket ws = ar.result();
-        onOwner(() -> accept(ws));
+        // The connection's own event loop when it is a shard's (it is with listen()): its writes then go
+        // straight to the channel. A server listened otherwise hands its connections to the first shard.
+        Shard shard = currentShard();
+        Shard owner = shard != null ? shard : shards.get(0);
+        owner.run(() -> owner.accept(ws));
       } else {
         log.debug("ws upgrade from {} failed: {}", request.remoteAddress(), ar.cause().getMessage());
       }
@@ -352,31 +403,6 @@ public final class Fanout {
     return trimmed.endsWith("/") ? trimmed.substring(0, trimmed.length() - 1) : trimmed;
   }
 
-  private void accept(ServerWebSocket ws) {
-    Connection connection = new Connection(ws);
-    if (ws.isClosed()) {
-      return;
-    }
-    open.add(connection);
-    connectionCount.incrementAndGet();
-    ws.frameHandler(frame -> onOwner(() -> connection.onFrame(frame)));
-    ws.closeHandler(ignored -> onOwner(() -> {
-      closing.remove(connection);
-      connection.end(DisconnectReason.CLIENT, (short) 0, null);
-    }));
-    ws.exceptionHandler(e -> {
-      if (e instanceof CorruptedWebSocketFrameException corrupted) {
-        // Netty refused a frame over the server's frame size (or a protocol error) and is about to drop
-        // the connection: say why with a close code before it does.
-        boolean tooBig = corrupted.closeStatus().code() == CLOSE_TOO_BIG;
-        connection.end(tooBig ? DisconnectReason.OVERSIZED : DisconnectReason.CLIENT,
-            (short) corrupted.closeStatus().code(), tooBig ? "message too big" : "protocol error");
-      } else {
-        log.debug("ws client {}: {}", ws.remoteAddress(), e.getMessage());
-      }
-    });
-  }
-
   private static final class Room {
     final RoomHistory history;
     final Set<Connection> subscribers = new LinkedHashSet<>();
@@ -387,14 +413,140 @@ public final class Fanout {
     }
   }
 
+  /**
+   * One event loop's part of the fan-out: its connections, their rooms and the rooms' histories (every
+   * shard holds every room's history, over the same shared frame bytes). Touched only on its event loop.
+   */
+  private final class Shard {
+    final Context context;
+    final Map<Long, Room> rooms = new HashMap<>();
+    final Set<Connection> open = new LinkedHashSet<>();
+    // Ended by us but their TCP connection not yet gone: a client that stopped reading lingers here
+    // until the grace period runs out.
+    final Set<Connection> closing = new HashSet<>();
+    // Connections written to since the last flush.
+    final List<Connection> unflushed = new ArrayList<>();
+
+    Shard(Context context) {
+      this.context = context;
+    }
+
+    /** Runs {@code action} on this shard's event loop (at once when already there), then flushes what it wrote. */
+    void run(Runnable action) {
+      if (WebSocketInternals.onEventLoopOf(context)) {
+        runAndFlush(action);
+      } else {
+        context.runOnContext(ignored -> runAndFlush(action));
+      }
+    }
+
+    private void runAndFlush(Runnable action) {
+      try {
+        action.run();
+      } finally {
+        if (!unflushed.isEmpty()) {
+          for (Connection connection : unflushed) {
+            connection.flush();
+          }
+          unflushed.clear();
+        }
+      }
+    }
+
+    void deliverDanmaku(long roomId, long seq, Buffer frame) {
+      Room room = rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
+      RoomHistory.Offer offer = room.history.offer(seq, frame);
+      if (offer == RoomHistory.Offer.REPEATED) {
+        if (this == shards.get(0)) {
+          repeatsSkipped.increment();
+        }
+        return;
+      }
+      if (offer == RoomHistory.Offer.AFTER_HOLE && this == shards.get(0)) {
+        log.warn("fan-out room {}: seq jumped to {}: the seqs before it are not in Kafka any more; history restarts there",
+            roomId, seq);
+      }
+      writeToAll(room.subscribers, frame, messagesSent);
+    }
+
+    void deliverEvent(long roomId, Buffer frame) {
+      Room room = rooms.get(roomId);
+      if (room != null && !room.eventSubscribers.isEmpty()) {
+        writeToAll(room.eventSubscribers, frame, eventsSent);
+      }
+    }
+
+    private void writeToAll(Set<Connection> subscribers, Buffer frame, Counter sent) {
+      if (subscribers.isEmpty()) {
+        return;
+      }
+      List<Connection> tooSlow = null;
+      int written = 0;
+      for (Connection connection : subscribers) {
+        if (connection.overBound()) {
+          if (tooSlow == null) {
+            tooSlow = new ArrayList<>();
+          }
+          tooSlow.add(connection);
+        } else {
+          connection.write(frame, false);
+          written++;
+        }
+      }
+      // Counted before the flush: a client cannot read a frame before its flush, which follows this batch.
+      sent.increment(written);
+      if (tooSlow != null) {
+        for (Connection connection : tooSlow) {
+          log.info("ws client {} cut off: {} frames / {} bytes not yet flushed",
+              connection.ws.remoteAddress(), connection.pendingFrames.get(), connection.pendingBytes.get());
+          connection.end(DisconnectReason.SLOW, CLOSE_TRY_LATER, "too slow: reconnect and resume with since");
+        }
+      }
+    }
+
+    void accept(ServerWebSocket ws) {
+      Connection connection = new Connection(this, ws);
+      if (ws.isClosed()) {
+        return;
+      }
+      open.add(connection);
+      connectionCount.incrementAndGet();
+      ws.frameHandler(frame -> run(() -> connection.onFrame(frame)));
+      ws.closeHandler(ignored -> run(() -> {
+        if (closing.remove(connection)) {
+          closingCount.decrementAndGet();
+        }
+        connection.end(DisconnectReason.CLIENT, (short) 0, null);
+      }));
+      ws.exceptionHandler(e -> {
+        if (e instanceof CorruptedWebSocketFrameException corrupted) {
+          // Netty refused a frame over the server's frame size (or a protocol error) and is about to drop
+          // the connection: say why with a close code before it does.
+          boolean tooBig = corrupted.closeStatus().code() == CLOSE_TOO_BIG;
+          run(() -> connection.end(tooBig ? DisconnectReason.OVERSIZED : DisconnectReason.CLIENT,
+              (short) corrupted.closeStatus().code(), tooBig ? "message too big" : "protocol error"));
+        } else {
+          log.debug("ws client {}: {}", ws.remoteAddress(), e.getMessage());
+        }
+      });
+    }
+  }
+
   /** One client: its subscriptions, unflushed writes, incoming-frame rate and message reassembly. */
   private final class Connection {
+    final Shard shard;
     final ServerWebSocket ws;
+    // Null when the channel is out of reach: then every frame goes through Vert.x (a flush each).
+    final WebSocketInternals.DirectWriter writer;
     final Set<Long> subscribed = new TreeSet<>();
     final FloodGuard flood;
-    // Completed by the socket's write futures, possibly on another thread than the owner's.
+    // Written and not yet reported flushed to the socket. Completed by write/flush listeners, on the
+    // shard's event loop or (through Vert.x) on another thread.
     final AtomicInteger pendingFrames = new AtomicInteger();
     final AtomicLong pendingBytes = new AtomicLong();
+    // Written since the last flush (direct writes only).
+    int unflushedFrames;
+    long unflushedBytes;
     // Replays may legitimately put a burst into the queue; it widens the bound until the queue drains.
     long replayAllowanceFrames;
     long replayAllowanceBytes;
@@ -402,13 +554,23 @@ public final class Fanout {
     boolean partialIsText;
     boolean ended;
 
-    Connection(ServerWebSocket ws) {
+    Connection(Shard shard, ServerWebSocket ws) {
+      this.shard = shard;
       this.ws = ws;
+      this.writer = WebSocketInternals.DirectWriter.of(ws);
       this.flood = new FloodGuard(limits.framesPerSecond(), limits.frameBurst(), nanoTime.getAsLong());
     }
 
+    private boolean direct() {
+      return writer != null && writer.onEventLoop();
+    }
+
     boolean overBound() {
-      if (ended || !ws.writeQueueFull()) {
+      if (ended) {
+        return false;
+      }
+      boolean queueFull = direct() ? !writer.writable() : ws.writeQueueFull();
+      if (!queueFull) {
         return false;
       }
       return pendingFrames.get() > limits.maxPendingFrames() + replayAllowanceFrames
@@ -426,12 +588,34 @@ public final class Fanout {
       }
       pendingFrames.incrementAndGet();
       pendingBytes.addAndGet(length);
-      ws.writeFrame(WebSocketInternals.sharedTextFrame(frame)).onComplete(ar -> {
-        pendingBytes.addAndGet(-length);
-        if (pendingFrames.decrementAndGet() == 0) {
-          onOwner(this::queueDrained);
+      if (direct()) {
+        writer.write(frame);
+        if (unflushedFrames == 0) {
+          shard.unflushed.add(this);
         }
-      });
+        unflushedFrames++;
+        unflushedBytes += length;
+      } else {
+        ws.writeFrame(WebSocketInternals.sharedTextFrame(frame)).onComplete(ar -> written(1, length));
+      }
+    }
+
+    /** Flushes the frames written since the last flush (called by the shard at the end of each action). */
+    void flush() {
+      int frames = unflushedFrames;
+      long bytes = unflushedBytes;
+      unflushedFrames = 0;
+      unflushedBytes = 0;
+      if (frames > 0) {
+        writer.flush(() -> written(frames, bytes));
+      }
+    }
+
+    private void written(int frames, long bytes) {
+      pendingBytes.addAndGet(-bytes);
+      if (pendingFrames.addAndGet(-frames) == 0) {
+        shard.run(this::queueDrained);
+      }
     }
 
     private void queueDrained() {
@@ -520,18 +704,18 @@ public final class Fanout {
       sendSubscribed();
       // Replay and join in one event-loop turn: no publish can fall between them, so no gap, no repeat.
       for (long roomId : added) {
-        Room room = rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
+        Room room = shard.rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize()));
         Long since = request.since().get(roomId);
         if (since != null) {
           replay(roomId, room.history, since);
         }
-        if (room.subscribers.add(this) && room.subscribers.size() == 1) {
-          watchListener.watched(roomId, true);
+        if (room.subscribers.add(this)) {
+          watchChanged(roomId, 1);
         }
       }
       if (request.events()) {
         for (long roomId : request.rooms()) {
-          rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize())).eventSubscribers.add(this);
+          shard.rooms.computeIfAbsent(roomId, id -> new Room(settings.historySize())).eventSubscribers.add(this);
         }
       }
     }
@@ -561,17 +745,17 @@ public final class Fanout {
     }
 
     private void leave(long roomId) {
-      Room room = rooms.get(roomId);
+      Room room = shard.rooms.get(roomId);
       if (room == null) {
         return;
       }
-      if (room.subscribers.remove(this) && room.subscribers.isEmpty()) {
-        watchListener.watched(roomId, false);
+      if (room.subscribers.remove(this)) {
+        watchChanged(roomId, -1);
       }
       room.eventSubscribers.remove(this);
       // Rooms nobody publishes to exist only while subscribed, so clients cannot grow the map at will.
       if (room.subscribers.isEmpty() && room.eventSubscribers.isEmpty() && room.history.isEmpty()) {
-        rooms.remove(roomId);
+        shard.rooms.remove(roomId);
       }
     }
 
@@ -585,22 +769,26 @@ public final class Fanout {
         leave(roomId);
       }
       subscribed.clear();
-      open.remove(this);
+      shard.open.remove(this);
       connectionCount.decrementAndGet();
       disconnects.get(reason).increment();
       if (closeReason != null && !ws.isClosed()) {
         log.debug("ws client {} closed: {} ({})", ws.remoteAddress(), closeReason, reason.tag);
+        // Frames written in this turn go out before the close frame.
+        flush();
         ws.close(code, closeReason);
         // A client that does not read never gets the close frame, let alone answers it, and its
         // unflushed frames stay queued: drop the TCP connection after a grace period. The public API has
         // no way to do that (close() waits for the close frame to be flushed first).
-        closing.add(this);
-        vertx.setTimer(Math.max(1, limits.cutOffGraceMillis()), id -> {
-          if (closing.contains(this) && !WebSocketInternals.dropTransport(ws)) {
+        if (shard.closing.add(this)) {
+          closingCount.incrementAndGet();
+        }
+        vertx.setTimer(Math.max(1, limits.cutOffGraceMillis()), id -> shard.run(() -> {
+          if (shard.closing.contains(this) && !WebSocketInternals.dropTransport(ws)) {
             log.debug("ws client {}: cannot reach the channel of {} to drop it", ws.remoteAddress(),
                 ws.getClass().getName());
           }
-        });
+        }));
       }
     }
   }

@@ -56,13 +56,13 @@ public final class StatsSampler {
     }
   }
 
-  /** Reads the meters now into the window. */
-  public void sampleNow() {
+  /** Reads the meters now into the window. (Synchronized: requests are served on several event loops.) */
+  public synchronized void sampleNow() {
     window.add(read(registry, clock.getAsLong()));
   }
 
   /** The window as {@code GET /api/stats} answers it. */
-  public JsonObject toJson() {
+  public synchronized JsonObject toJson() {
     return window.toJson();
   }
 

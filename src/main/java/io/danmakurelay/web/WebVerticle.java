@@ -105,22 +105,26 @@ public final class WebVerticle extends VerticleBase {
     // HTTP/1.1 and WebSocket only: no h2c upgrade. Scrapers, browsers and curl speak 1.1 to a plain-text
     // port, and an h2c upgrade offered by a client (Java's HttpClient does by default) once left a test's
     // request hanging.
-    server = vertx.createHttpServer(Fanout.recommendedServerOptions(new HttpServerOptions()
+    HttpServerOptions options = Fanout.recommendedServerOptions(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
-        .setHttp2ClearTextEnabled(false), FanoutLimits.DEFAULTS));
+        .setHttp2ClearTextEnabled(false), FanoutLimits.DEFAULTS);
     // Listen only once the history is refilled: a client resuming with since must find what it missed.
+    // One server per fan-out shard, on one port: connections (and requests) are spread over the shards'
+    // event loops.
     return Future.fromCompletionStage(feed.start(), context)
-        .compose(v -> server.requestHandler(router).listen())
-        .onSuccess(s -> log.info("dashboard, API, /ws and /metrics on http://{}:{}", config.http().host(),
-            s.actualPort()));
+        .compose(v -> fanout.listen(options, router))
+        .onSuccess(s -> {
+          server = s;
+          log.info("dashboard, API, /ws and /metrics on http://{}:{} ({} event loops)", config.http().host(),
+              s.actualPort(), fanout.shards());
+        });
   }
 
   @Override
   public Future<?> stop() {
     stats.stop();
-    fanout.close();
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = fanout.close().eventually(() -> server == null ? Future.succeededFuture() : server.close());
     return closed.eventually(() -> vertx.executeBlocking(() -> {
       feed.close();
       return null;

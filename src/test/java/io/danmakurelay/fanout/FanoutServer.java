@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 
 /**
  * A real HTTP server on 127.0.0.1, port 0, with a {@link Fanout} at {@code GET /ws}, deployed as a
- * verticle so the fan-out and its connections share one event loop, as in the relay's web verticle.
+ * verticle and listened on every fan-out shard, as in the relay's web verticle.
  */
 final class FanoutServer extends VerticleBase {
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -52,14 +52,13 @@ final class FanoutServer extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/ws").handler(fanout.webSocketHandler());
     extraRoutes.accept(router);
-    server = vertx.createHttpServer(new HttpServerOptions(serverOptions).setHost("127.0.0.1").setPort(0));
-    return server.requestHandler(router).listen();
+    return fanout.listen(new HttpServerOptions(serverOptions).setHost("127.0.0.1").setPort(0), router)
+        .onSuccess(s -> server = s);
   }
 
   @Override
   public Future<?> stop() {
-    fanout.close();
-    return server.close();
+    return fanout.close().eventually(() -> server.close());
   }
 
   io.vertx.core.Context context() {
