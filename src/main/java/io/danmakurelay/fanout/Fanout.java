@@ -303,6 +303,11 @@ public final class Fanout {
     return connectionCount.get();
   }
 
+  /** Open connections of each shard, in shard order (for tests). */
+  List<Integer> connectionsPerShard() {
+    return shards.stream().map(shard -> shard.connections.get()).toList();
+  }
+
   /** Connections ended by the fan-out whose TCP connection has not closed yet (for tests). */
   int closingConnections() {
     return closingCount.get();
@@ -426,6 +431,8 @@ public final class Fanout {
     final Set<Connection> closing = new HashSet<>();
     // Connections written to since the last flush.
     final List<Connection> unflushed = new ArrayList<>();
+    // Its open connections, readable from any thread (for tests).
+    final AtomicInteger connections = new AtomicInteger();
 
     Shard(Context context) {
       this.context = context;
@@ -444,11 +451,19 @@ public final class Fanout {
       try {
         action.run();
       } finally {
-        if (!unflushed.isEmpty()) {
-          for (Connection connection : unflushed) {
-            connection.flush();
-          }
-          unflushed.clear();
+        flushAll();
+      }
+    }
+
+    /** Flushes every connection written to since the last flush, once each. */
+    private void flushAll() {
+      // A flush that completes at once runs its listener inline, and that may write and run again: take
+      // the list first.
+      while (!unflushed.isEmpty()) {
+        List<Connection> batch = new ArrayList<>(unflushed);
+        unflushed.clear();
+        for (Connection connection : batch) {
+          connection.flush();
         }
       }
     }
@@ -510,6 +525,7 @@ public final class Fanout {
         return;
       }
       open.add(connection);
+      connections.incrementAndGet();
       connectionCount.incrementAndGet();
       ws.frameHandler(frame -> run(() -> connection.onFrame(frame)));
       ws.closeHandler(ignored -> run(() -> {
@@ -770,6 +786,7 @@ public final class Fanout {
       }
       subscribed.clear();
       shard.open.remove(this);
+      shard.connections.decrementAndGet();
       connectionCount.decrementAndGet();
       disconnects.get(reason).increment();
       if (closeReason != null && !ws.isClosed()) {

@@ -20,11 +20,13 @@ final class FanoutServer extends VerticleBase {
   private final FanoutLimits limits;
   private final HttpServerOptions serverOptions;
   private final Consumer<Router> extraRoutes;
+  private final int shards;
   Fanout fanout;
   private HttpServer server;
 
   FanoutServer(FanoutSettings settings, FanoutLimits limits, HttpServerOptions serverOptions,
-               Consumer<Router> extraRoutes) {
+               Consumer<Router> extraRoutes, int shards) {
+    this.shards = shards;
     this.settings = settings;
     this.limits = limits;
     this.serverOptions = serverOptions;
@@ -35,9 +37,19 @@ final class FanoutServer extends VerticleBase {
     return start(vertx, settings, limits, new HttpServerOptions(), router -> { });
   }
 
+  /** With exactly {@code shards} fan-out shards (event loops). */
+  static FanoutServer start(Vertx vertx, FanoutSettings settings, FanoutLimits limits, int shards) {
+    return start(vertx, settings, limits, new HttpServerOptions(), router -> { }, shards);
+  }
+
   static FanoutServer start(Vertx vertx, FanoutSettings settings, FanoutLimits limits,
                             HttpServerOptions serverOptions, Consumer<Router> extraRoutes) {
-    FanoutServer verticle = new FanoutServer(settings, limits, serverOptions, extraRoutes);
+    return start(vertx, settings, limits, serverOptions, extraRoutes, Runtime.getRuntime().availableProcessors());
+  }
+
+  static FanoutServer start(Vertx vertx, FanoutSettings settings, FanoutLimits limits,
+                            HttpServerOptions serverOptions, Consumer<Router> extraRoutes, int shards) {
+    FanoutServer verticle = new FanoutServer(settings, limits, serverOptions, extraRoutes, shards);
     try {
       vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -48,7 +60,7 @@ final class FanoutServer extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    fanout = new Fanout(vertx, settings, registry, limits, System::nanoTime);
+    fanout = new Fanout(vertx, settings, registry, limits, System::nanoTime, shards);
     Router router = Router.router(vertx);
     router.get("/ws").handler(fanout.webSocketHandler());
     extraRoutes.accept(router);

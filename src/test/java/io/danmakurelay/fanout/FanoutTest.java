@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -501,5 +502,37 @@ class FanoutTest {
     Awaitility.await().atMost(Duration.ofSeconds(10))
         .untilAsserted(() -> assertThat(changes).containsExactly(ROOM + ":true", OTHER_ROOM + ":true",
             OTHER_ROOM + ":false", ROOM + ":false"));
+  }
+
+  @Test
+  @DisplayName("connections are spread over the shards' event loops, and a client on each shard gets every record once, in order")
+  void shardsShareTheFeed() {
+    server = FanoutServer.start(vertx, OPEN, FanoutLimits.DEFAULTS, 2);
+    assertThat(server.fanout.shards()).isEqualTo(2);
+    List<WsProbe> clients = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      WsProbe probe = connect();
+      probe.subscribe(ROOM);
+      clients.add(probe);
+    }
+    assertThat(server.fanout.connectionsPerShard()).hasSize(2).allSatisfy(n -> assertThat(n).isPositive())
+        .satisfies(counts -> assertThat(counts.stream().mapToInt(Integer::intValue).sum()).isEqualTo(4));
+    List<CommittedRecord> batch = new ArrayList<>();
+    for (long seq = 1; seq <= 50; seq++) {
+      batch.add(committed(ROOM, seq, "m" + seq));
+    }
+    WsProbe.await(server.fanout.deliver(batch));
+    deliver(committed(ROOM, 51, "m51"));
+    for (WsProbe probe : clients) {
+      assertThat(seqs(probe.next(51))).containsExactlyElementsOf(LongStream.rangeClosed(1, 51).boxed().toList());
+    }
+    // Every shard holds the history: a client resuming lands on either shard and gets what it missed.
+    for (int i = 0; i < 2; i++) {
+      WsProbe late = connect();
+      late.send(subscribeWithSince(ROOM, 48));
+      assertThat(late.next().getString("op")).isEqualTo("subscribed");
+      assertThat(seqs(late.next(3))).containsExactly(49L, 50L, 51L);
+    }
+    assertThat(server.counter("danmaku.ws.messages.sent")).isEqualTo(4 * 51 + 2 * 3);
   }
 }
