@@ -1,7 +1,7 @@
 package io.danmakurelay.kafka;
 
 import io.danmakurelay.pipeline.BatchSink;
-import io.danmakurelay.poll.BackoffPolicy;
+import io.danmakurelay.pipeline.BackoffPolicy;
 import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SourceItem;
 import io.micrometer.core.instrument.Counter;

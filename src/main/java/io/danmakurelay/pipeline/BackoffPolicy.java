@@ -1,4 +1,4 @@
-package io.danmakurelay.poll;
+package io.danmakurelay.pipeline;
 
 import java.util.random.RandomGenerator;
 

@@ -1,5 +1,6 @@
 package io.danmakurelay.poll;
 
+import io.danmakurelay.pipeline.BackoffPolicy;
 import io.danmakurelay.dedupe.DedupeResult;
 import io.danmakurelay.dedupe.FreshMessage;
 import io.danmakurelay.dedupe.RoomDeduper;

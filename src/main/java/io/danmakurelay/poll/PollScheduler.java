@@ -1,5 +1,6 @@
 package io.danmakurelay.poll;
 
+import io.danmakurelay.pipeline.BackoffPolicy;
 import io.danmakurelay.upstream.FailureKind;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package io.danmakurelay.poll;
 
+import io.danmakurelay.pipeline.BackoffPolicy;
 import io.danmakurelay.Addresses;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.RelayState;

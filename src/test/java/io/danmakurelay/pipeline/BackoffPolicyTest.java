@@ -1,4 +1,4 @@
-package io.danmakurelay.poll;
+package io.danmakurelay.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

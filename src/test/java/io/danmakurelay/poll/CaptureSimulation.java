@@ -1,5 +1,6 @@
 package io.danmakurelay.poll;
 
+import io.danmakurelay.pipeline.BackoffPolicy;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;

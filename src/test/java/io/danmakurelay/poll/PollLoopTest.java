@@ -1,5 +1,6 @@
 package io.danmakurelay.poll;
 
+import io.danmakurelay.pipeline.BackoffPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.danmakurelay.pipeline.BatchSink;
