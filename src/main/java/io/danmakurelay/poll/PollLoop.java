@@ -560,7 +560,10 @@ public final class PollLoop {
           .put("backoff_until", schedule.backoffUntilMs() > now ? schedule.backoffUntilMs() : null)
           .put("rate_per_second", Math.round(schedule.estimatedRatePerSecond() * 1000) / 1000.0);
     } else {
-      entry.put("interval_ms", null).put("last_poll_at", null).put("rate_per_second", 0.0);
+      // Not scheduled (push covers it, or not resolved yet): the rate of what was published.
+      double published = room.resolved() ? metrics.publishedPerSecond(room.realId) : 0;
+      entry.put("interval_ms", null).put("last_poll_at", null)
+          .put("rate_per_second", Math.round(published * 1000) / 1000.0);
     }
     if (room.problem != null) {
       entry.put("problem", room.problem);

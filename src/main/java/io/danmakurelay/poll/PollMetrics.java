@@ -30,10 +30,14 @@ final class PollMetrics {
   private final Map<RoomState, AtomicLong> roomsByState = new EnumMap<>(RoomState.class);
   /** Messages committed per room, updated from the sink's thread. */
   private final Map<Long, AtomicLong> committed = new ConcurrentHashMap<>();
+  /** The rate of those messages per room, for rooms the schedule does not estimate. */
+  private final Map<Long, PublishedRate> publishedRates = new ConcurrentHashMap<>();
+  private final LongSupplier clock;
 
   PollMetrics(MeterRegistry registry, boolean perRoom, UpstreamGate gate, LongSupplier clock) {
     this.registry = registry;
     this.perRoom = perRoom;
+    this.clock = clock;
     for (PollOutcome outcome : PollOutcome.values()) {
       polls.put(outcome, Counter.builder("danmaku.polls").tag("outcome", outcome.label())
           .description("Upstream polls by outcome").register(registry));
@@ -80,6 +84,13 @@ final class PollMetrics {
 
   void committed(long roomId, int messages) {
     committed.computeIfAbsent(roomId, id -> new AtomicLong()).addAndGet(messages);
+    publishedRates.computeIfAbsent(roomId, id -> new PublishedRate()).add(messages, clock.getAsLong());
+  }
+
+  /** Messages per second the room published lately (either source); 0 when it published none. */
+  double publishedPerSecond(long roomId) {
+    PublishedRate rate = publishedRates.get(roomId);
+    return rate == null ? 0 : rate.perSecond(clock.getAsLong());
   }
 
   long committed(long roomId) {

@@ -233,6 +233,29 @@ class PollLoopTest {
   }
 
   @Test
+  @DisplayName("a room push covers shows the rate of what was published in /api/rooms, not 0")
+  void coveredRoomShowsPublishedRate() {
+    upstream.room(1001, 0);
+    PollLoop loop = loop(10, 200);
+    loop.follow(1001, null);
+    time.runUntil(time.now() + 1000);
+    loop.setCovered(1001, true);
+    assertThat(loop.entry(loop.find(1001)).getDouble("rate_per_second")).isZero();
+    int committed = sink.batches.size();
+    // 5 messages a second for 40 s, each second's published by one (backfill) poll and committed.
+    for (int second = 0; second < 40; second++) {
+      upstream.say(1001, 5);
+      loop.requestPoll(1001);
+      time.runUntil(time.now() + 1000);
+      for (; committed < sink.batches.size(); committed++) {
+        loop.onCommitted(sink.batches.get(committed));
+      }
+    }
+    assertThat(sink.messages(1001)).hasSize(200);
+    assertThat(loop.entry(loop.find(1001)).getDouble("rate_per_second")).isBetween(4.0, 6.0);
+  }
+
+  @Test
   @DisplayName("a room covered by another source is polled only when asked (once per ask), and on schedule again once uncovered")
   void coveredRoomsPolledOnlyWhenAsked() {
     upstream.room(1001, 0);
