@@ -88,7 +88,7 @@
   function wsUrl() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const query = token ? '?token=' + encodeURIComponent(token) : '';
-    return scheme + '//' + location.host + '/ws' + query;
+    return scheme + '//' + location.host + ENDPOINTS.ws + query;
   }
 
   function connect() {
@@ -409,7 +409,7 @@
 
   async function pollRooms() {
     try {
-      const response = await fetch('/api/rooms', { cache: 'no-store', headers: { Accept: 'application/json' } });
+      const response = await fetch(ENDPOINTS.rooms, { cache: 'no-store', headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error('HTTP ' + response.status);
       const body = await response.json();
       apiRooms = body && Array.isArray(body.rooms) ? body.rooms.filter((r) => r && typeof r === 'object') : [];
@@ -469,7 +469,7 @@
   }
 
   function overlayHref(id) {
-    return '/overlay?room=' + id + (token ? '&token=' + encodeURIComponent(token) : '');
+    return ENDPOINTS.overlay + '?room=' + id + (token ? '&token=' + encodeURIComponent(token) : '');
   }
 
   function roomItem(id, info) {
@@ -774,7 +774,7 @@
 
   async function pollStats() {
     try {
-      const response = await fetch('/api/stats', { cache: 'no-store', headers: { Accept: 'application/json' } });
+      const response = await fetch(ENDPOINTS.stats, { cache: 'no-store', headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error('HTTP ' + response.status);
       const body = await response.json();
       renderStats(body && typeof body === 'object' ? body : {});

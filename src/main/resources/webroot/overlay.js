@@ -51,7 +51,7 @@
   function wsUrl() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const query = options.token ? '?token=' + encodeURIComponent(options.token) : '';
-    return scheme + '//' + location.host + '/ws' + query;
+    return scheme + '//' + location.host + ENDPOINTS.ws + query;
   }
 
   function connect() {

@@ -88,7 +88,7 @@
 
   async function refresh() {
     try {
-      const res = await fetch('/api/videos', { cache: 'no-store' });
+      const res = await fetch(ENDPOINTS.videos, { cache: 'no-store' });
       if (!res.ok) throw new Error('HTTP ' + res.status);
       const data = await res.json();
       const videos = Array.isArray(data.videos) ? data.videos : [];
@@ -117,7 +117,7 @@
 
   async function unfollow(id) {
     try {
-      await send('DELETE', '/api/videos/' + encodeURIComponent(id));
+      await send('DELETE', ENDPOINTS.videos + '/' + encodeURIComponent(id));
       showError('');
       refresh();
     } catch (e) {
@@ -130,7 +130,7 @@
     const id = input.value.trim();
     if (!id) return;
     try {
-      await send('POST', '/api/videos', { video: id });
+      await send('POST', ENDPOINTS.videos, { video: id });
       input.value = '';
       showError('');
       refresh();

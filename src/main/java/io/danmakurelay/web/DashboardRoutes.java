@@ -14,10 +14,10 @@ public final class DashboardRoutes {
 
   /** Mount before the {@code /api/*} fallback and the static handler. */
   public static void mount(Router router, StatsSampler stats) {
-    router.get("/api/stats").handler(ctx -> ctx.response()
+    router.get(Endpoints.STATS).handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .putHeader("Cache-Control", "no-store")
         .end(stats.toJson().encode()));
-    router.get("/overlay").handler(ctx -> ctx.reroute("/overlay.html"));
+    router.get(Endpoints.OVERLAY).handler(ctx -> ctx.reroute("/overlay.html"));
   }
 }

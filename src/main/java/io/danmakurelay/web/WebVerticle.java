@@ -83,21 +83,21 @@ public final class WebVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     health = new RelayHealth(vertx, sink, kafkaAddress, config.kafka().embedded());
     securityHeaders(router.route());
-    router.get("/ws").handler(fanout.webSocketHandler());
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    router.get("/health").handler(this::health);
-    router.get("/api/rooms").handler(this::listRooms);
+    router.get(Endpoints.WS).handler(fanout.webSocketHandler());
+    router.get(Endpoints.METRICS).handler(PrometheusScrapingHandler.create(registry));
+    router.get(Endpoints.HEALTH).handler(this::health);
+    router.get(Endpoints.ROOMS).handler(this::listRooms);
     stats = new StatsSampler(registry, config.upstream().requestsPerSecond(), STATS_INTERVAL_MS, STATS_KEPT,
         System::currentTimeMillis);
     stats.start(vertx);
     DashboardRoutes.mount(router, stats);
-    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
-    router.post("/api/rooms").handler(this::requireAdmin).handler(this::addRoom);
-    router.delete("/api/rooms/:id").handler(this::requireAdmin).handler(this::removeRoom);
-    router.get("/api/videos").handler(ctx -> ask(ctx, Addresses.VIDEOS_LIST, new JsonObject(), 200));
-    router.post("/api/videos").handler(this::requireAdmin).handler(this::addVideo);
-    router.delete("/api/videos/:id").handler(this::requireAdmin).handler(this::removeVideo);
-    router.route("/api/*").handler(ctx -> error(ctx, 404, "no such API endpoint"));
+    router.route(Endpoints.API_ALL).handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
+    router.post(Endpoints.ROOMS).handler(this::requireAdmin).handler(this::addRoom);
+    router.delete(Endpoints.ROOM).handler(this::requireAdmin).handler(this::removeRoom);
+    router.get(Endpoints.VIDEOS).handler(ctx -> ask(ctx, Addresses.VIDEOS_LIST, new JsonObject(), 200));
+    router.post(Endpoints.VIDEOS).handler(this::requireAdmin).handler(this::addVideo);
+    router.delete(Endpoints.VIDEO).handler(this::requireAdmin).handler(this::removeVideo);
+    router.route(Endpoints.API_ALL).handler(ctx -> error(ctx, 404, "no such API endpoint"));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
 
     feed = new CommittedFeed(kafkaAddress, config.kafka(), config.ws().historySize(), CommittedFeed.lastSeqs(state),

@@ -1,5 +1,6 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.web.Endpoints;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -49,7 +50,7 @@ class DashboardBrowserTest {
   static FanoutServer dashboardServer(Vertx vertx) {
     return FanoutServer.start(vertx, new FanoutSettings(1000, "", List.of()), FanoutLimits.DEFAULTS,
         new HttpServerOptions(), router -> {
-          router.get("/api/rooms").handler(ctx -> ctx.json(fakeRooms()));
+          router.get(Endpoints.ROOMS).handler(ctx -> ctx.json(fakeRooms()));
           router.route().handler(StaticHandler.create("webroot"));
         });
   }

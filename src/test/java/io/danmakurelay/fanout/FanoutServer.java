@@ -1,5 +1,6 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.web.Endpoints;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -62,7 +63,7 @@ final class FanoutServer extends VerticleBase {
   public Future<?> start() {
     fanout = new Fanout(vertx, settings, registry, limits, System::nanoTime, shards);
     Router router = Router.router(vertx);
-    router.get("/ws").handler(fanout.webSocketHandler());
+    router.get(Endpoints.WS).handler(fanout.webSocketHandler());
     extraRoutes.accept(router);
     return fanout.listen(new HttpServerOptions(serverOptions).setHost("127.0.0.1").setPort(0), router)
         .onSuccess(s -> server = s);

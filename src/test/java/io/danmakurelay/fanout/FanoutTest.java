@@ -1,5 +1,6 @@
 package io.danmakurelay.fanout;
 
+import io.danmakurelay.web.Endpoints;
 import io.danmakurelay.testsupport.WsProbe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -57,7 +58,7 @@ class FanoutTest {
   }
 
   private WsProbe connect() {
-    return connect("/ws");
+    return connect(Endpoints.WS);
   }
 
   private WsProbe connect(String uri) {
@@ -360,11 +361,11 @@ class FanoutTest {
     assertThat(fragmented.awaitClose()).isEqualTo((short) 1009);
 
     WebSocketClient bigFrames = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1024 * 1024));
-    WsProbe single = WsProbe.open(bigFrames, server.port(), "/ws");
+    WsProbe single = WsProbe.open(bigFrames, server.port(), Endpoints.WS);
     single.sendFrame(WebSocketFrame.textFrame(big, true));
     assertThat(single.awaitClose()).isEqualTo((short) 1009);
 
-    WsProbe huge = WsProbe.open(bigFrames, server.port(), "/ws");
+    WsProbe huge = WsProbe.open(bigFrames, server.port(), Endpoints.WS);
     huge.ws.writeFrame(WebSocketFrame.textFrame("x".repeat(300 * 1024), true));
     // Past the server's own frame bound Netty stops reading mid-frame, so the close frame may be lost to
     // the TCP reset: the connection still ends, and is counted as oversized.
@@ -390,7 +391,7 @@ class FanoutTest {
   @DisplayName("with ws.token set the upgrade needs ?token=TOKEN, else 401")
   void token() {
     startServer(new FanoutSettings(1000, "s3cret", List.of()));
-    assertThat(rejection("/ws")).isEqualTo(401);
+    assertThat(rejection(Endpoints.WS)).isEqualTo(401);
     assertThat(rejection("/ws?token=wrong")).isEqualTo(401);
     assertThat(connect("/ws?token=s3cret").subscribe(ROOM).getString("op")).isEqualTo("subscribed");
   }
@@ -400,15 +401,15 @@ class FanoutTest {
   void origins() {
     startServer(new FanoutSettings(1000, "", List.of("https://dash.example.org")));
     WebSocketConnectOptions evil = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
-        .setURI("/ws").putHeader("Origin", "https://evil.example.com");
+        .setURI(Endpoints.WS).putHeader("Origin", "https://evil.example.com");
     assertThatThrownBy(() -> WsProbe.await(client.connect(evil)))
         .hasRootCauseInstanceOf(UpgradeRejectedException.class)
         .rootCause().extracting(e -> ((UpgradeRejectedException) e).getStatus()).isEqualTo(403);
     WebSocketConnectOptions good = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
-        .setURI("/ws").putHeader("Origin", "https://dash.example.org");
+        .setURI(Endpoints.WS).putHeader("Origin", "https://dash.example.org");
     assertThat(WsProbe.await(client.connect(good)).isClosed()).isFalse();
     WebSocketConnectOptions noOrigin = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
-        .setURI("/ws").setAllowOriginHeader(false);
+        .setURI(Endpoints.WS).setAllowOriginHeader(false);
     assertThat(WsProbe.await(client.connect(noOrigin)).isClosed()).isFalse();
   }
 
@@ -434,7 +435,7 @@ class FanoutTest {
     FanoutLimits small = new FanoutLimits(64 * 1024, 50, 100, 1000, 100, 256 * 1024, 500);
     server = FanoutServer.start(vertx, OPEN, small, new HttpServerOptions().setSendBufferSize(16 * 1024), r -> { });
     WebSocketClient smallBuffers = vertx.createWebSocketClient(new WebSocketClientOptions().setReceiveBufferSize(16 * 1024));
-    WsProbe slow = WsProbe.open(smallBuffers, server.port(), "/ws");
+    WsProbe slow = WsProbe.open(smallBuffers, server.port(), Endpoints.WS);
     probes.add(slow);
     WsProbe fast = connect();
     slow.subscribe(ROOM);

@@ -1,5 +1,6 @@
 package io.danmakurelay.it;
 
+import io.danmakurelay.web.Endpoints;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,7 +27,7 @@ class DashboardIntegrationTest {
 
       JsonObject[] busy = new JsonObject[1];
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-        JsonArray samples = new JsonObject(h.get("/api/stats").body()).getJsonArray("samples");
+        JsonArray samples = new JsonObject(h.get(Endpoints.STATS).body()).getJsonArray("samples");
         for (Object s : samples) {
           JsonObject sample = (JsonObject) s;
           if (sample.getDouble("messages_per_second") > 0 && sample.getDouble("requests_per_second") > 0
@@ -37,7 +38,7 @@ class DashboardIntegrationTest {
         }
         return false;
       });
-      HttpResponse<String> statsResponse = h.get("/api/stats");
+      HttpResponse<String> statsResponse = h.get(Endpoints.STATS);
       JsonObject stats = new JsonObject(statsResponse.body());
       assertThat(statsResponse.headers().firstValue("Content-Type")).hasValueSatisfying(
           type -> assertThat(type).startsWith("application/json"));

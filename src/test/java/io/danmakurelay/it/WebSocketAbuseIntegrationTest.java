@@ -1,5 +1,6 @@
 package io.danmakurelay.it;
 
+import io.danmakurelay.web.Endpoints;
 import io.danmakurelay.testsupport.WsProbe;
 import static io.danmakurelay.it.RelayHarness.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,7 +65,7 @@ class WebSocketAbuseIntegrationTest {
   }
 
   private static WsProbe connect() {
-    return WsProbe.await(WsProbe.connect(client, h.relay.httpPort(), "/ws"));
+    return WsProbe.await(WsProbe.connect(client, h.relay.httpPort(), Endpoints.WS));
   }
 
   /** The relay still serves a new client after the abuse. */
@@ -158,7 +159,7 @@ class WebSocketAbuseIntegrationTest {
         .setReceiveBufferSize(8 * 1024).setMaxConnections(1000));
     List<WsProbe> stalled = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
-      WsProbe c = WsProbe.await(WsProbe.connect(smallBuffers, h.relay.httpPort(), "/ws"));
+      WsProbe c = WsProbe.await(WsProbe.connect(smallBuffers, h.relay.httpPort(), Endpoints.WS));
       c.sendText("{\"op\":\"subscribe\",\"rooms\":[" + room + "]}");
       stalled.add(c);
     }

@@ -51,8 +51,8 @@ final class ScriptedRelay extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     WebVerticle.securityHeaders(router.route());
-    router.get("/ws").handler(ctx -> ctx.request().toWebSocket().onSuccess(this::accept));
-    router.get("/api/rooms").handler(ctx -> ctx.json(rooms));
+    router.get(Endpoints.WS).handler(ctx -> ctx.request().toWebSocket().onSuccess(this::accept));
+    router.get(Endpoints.ROOMS).handler(ctx -> ctx.json(rooms));
     DashboardRoutes.mount(router, stats);
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0));
