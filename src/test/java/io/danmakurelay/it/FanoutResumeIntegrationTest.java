@@ -1,5 +1,6 @@
 package io.danmakurelay.it;
 
+import io.danmakurelay.web.Endpoints;
 import static io.danmakurelay.it.RelayHarness.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -179,6 +180,28 @@ class FanoutResumeIntegrationTest {
     return since;
   }
 
+  /**
+   * The common tail of both restart tests: starts the relay again (the upstream paused), resumes a client with
+   * since = the last seq it saw per room, lets traffic flow, pauses it, and checks the client got exactly the
+   * rest of what Kafka holds, and nothing more.
+   */
+  private void resumeAndCompareWithKafka(RelayHarness h, List<String> flags, Map<Long, List<JsonObject>> before,
+                                         java.util.function.Supplier<String> bootstrap) throws Exception {
+    h.startRelay(flags);
+    WsProbe resumed = WsProbe.open(client, h.relay.httpPort(), Endpoints.WS);
+    subscribeAll(resumed, sinceOf(before));
+    h.sim.resume();
+    await("traffic after the restart", Duration.ofSeconds(30), () -> h.publishedPerApi() >= 10);
+    h.sim.pause();
+    Map<Long, List<JsonObject>> kafka = kafkaByRoom(h, bootstrap.get());
+    Map<Long, List<JsonObject>> after = readUntil(resumed, seen -> ROOMS.stream().allMatch(room ->
+        lastSeen(before.get(room), seen.get(room)) >= kafka.getOrDefault(room, List.of()).size()),
+        () -> diagnosis(h) + "; in Kafka: " + seqCounts(kafka));
+    assertThat(resumed.drainUntilPong()).as("nothing after what Kafka holds").isEmpty();
+    assertFramesAreKafka(before, after, kafka);
+    resumed.close();
+  }
+
   @Test
   @DisplayName("a client that saw seq 1..N and resumes with since N after a graceful restart gets exactly N+1.., "
       + "equal to what Kafka holds, and seqs in Kafka run 1, 2, 3, ... across the restart")
@@ -187,7 +210,7 @@ class FanoutResumeIntegrationTest {
       List<String> flags = flags(h, dir.resolve("kafka"));
       h.sim.pause();
       h.startRelay(flags);
-      WsProbe first = WsProbe.open(client, h.relay.httpPort(), "/ws");
+      WsProbe first = WsProbe.open(client, h.relay.httpPort(), Endpoints.WS);
       subscribeAll(first, fromStart());
       h.sim.resume();
       Map<Long, List<JsonObject>> before = readUntil(first, seen -> total(seen) >= 20, () -> diagnosis(h));
@@ -198,19 +221,7 @@ class FanoutResumeIntegrationTest {
       h.sim.pause();
       h.relay.close();
       h.relay = null;
-      h.startRelay(flags);
-      WsProbe resumed = WsProbe.open(client, h.relay.httpPort(), "/ws");
-      subscribeAll(resumed, sinceOf(before));
-      h.sim.resume();
-      await("traffic after the restart", Duration.ofSeconds(30), () -> h.publishedPerApi() >= 10);
-      h.sim.pause();
-      Map<Long, List<JsonObject>> kafka = kafkaByRoom(h, h.relay.bootstrapServers());
-      Map<Long, List<JsonObject>> after = readUntil(resumed, seen -> ROOMS.stream().allMatch(room ->
-          lastSeen(before.get(room), seen.get(room)) >= kafka.getOrDefault(room, List.of()).size()),
-          () -> diagnosis(h) + "; in Kafka: " + seqCounts(kafka));
-      assertThat(resumed.drainUntilPong()).as("nothing after what Kafka holds").isEmpty();
-      assertFramesAreKafka(before, after, kafka);
-      resumed.close();
+      resumeAndCompareWithKafka(h, flags, before, () -> h.relay.bootstrapServers());
     }
   }
 
@@ -230,7 +241,7 @@ class FanoutResumeIntegrationTest {
         WsProbe[] first = new WsProbe[1];
         await("the child relay serves /ws", Duration.ofSeconds(90), () -> {
           try {
-            first[0] = WsProbe.await(WsProbe.connect(client, childPort, "/ws"));
+            first[0] = WsProbe.await(WsProbe.connect(client, childPort, Endpoints.WS));
             return true;
           } catch (AssertionError notYet) {
             assertThat(child.isAlive()).as("the child relay runs (see child.log)").isTrue();
@@ -248,19 +259,7 @@ class FanoutResumeIntegrationTest {
       }
       // The upstream waits while the relay restarts (as in the graceful case), so Kafka ends up with every message.
       h.sim.pause();
-      h.startRelay(flags);
-      WsProbe resumed = WsProbe.open(client, h.relay.httpPort(), "/ws");
-      subscribeAll(resumed, sinceOf(before));
-      h.sim.resume();
-      await("traffic after the restart", Duration.ofSeconds(30), () -> h.publishedPerApi() >= 10);
-      h.sim.pause();
-      Map<Long, List<JsonObject>> held = kafkaByRoom(h, kafka.bootstrapServers());
-      Map<Long, List<JsonObject>> after = readUntil(resumed, seen -> ROOMS.stream().allMatch(room ->
-          lastSeen(before.get(room), seen.get(room)) >= held.getOrDefault(room, List.of()).size()),
-          () -> diagnosis(h) + "; in Kafka: " + seqCounts(held));
-      assertThat(resumed.drainUntilPong()).as("nothing after what Kafka holds").isEmpty();
-      assertFramesAreKafka(before, after, held);
-      resumed.close();
+      resumeAndCompareWithKafka(h, flags, before, kafka::bootstrapServers);
     } finally {
       kafka.close();
     }
@@ -273,7 +272,7 @@ class FanoutResumeIntegrationTest {
     try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 1, 1.0, 5))) {
       h.sim.pause();
       h.startRelay(flags(h, dir.resolve("kafka")));
-      WsProbe probe = WsProbe.open(client, h.relay.httpPort(), "/ws");
+      WsProbe probe = WsProbe.open(client, h.relay.httpPort(), Endpoints.WS);
       probe.send(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(room))
           .put("since", new JsonObject().put(Long.toString(room), 0)));
       assertThat(probe.next().getString("op")).isEqualTo("subscribed");
@@ -300,7 +299,7 @@ class FanoutResumeIntegrationTest {
               org.assertj.core.groups.Tuple.tuple(2L, "committed 2"));
       assertThat(probe.drainUntilPong()).isEmpty();
       // A client arriving later finds the same in the history: the aborted records were never held either.
-      WsProbe late = WsProbe.open(client, h.relay.httpPort(), "/ws");
+      WsProbe late = WsProbe.open(client, h.relay.httpPort(), Endpoints.WS);
       late.send(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(room))
           .put("since", new JsonObject().put(Long.toString(room), 0)));
       assertThat(late.next().getString("op")).isEqualTo("subscribed");
