@@ -536,4 +536,23 @@ class FanoutTest {
     }
     assertThat(server.counter("danmaku.ws.messages.sent")).isEqualTo(4 * 51 + 2 * 3);
   }
+
+  @Test
+  @DisplayName("a client that negotiated permessage-deflate (as browsers do) gets the batched frames intact and in order")
+  void compressedClient() {
+    startServer(OPEN);
+    WebSocketClient deflating = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true));
+    WsProbe probe = WsProbe.open(deflating, server.port(), Endpoints.WS);
+    probes.add(probe);
+    assertThat(probe.ws.headers().get("Sec-WebSocket-Extensions")).as("negotiated").contains("permessage-deflate");
+    probe.subscribe(ROOM);
+    List<CommittedRecord> batch = new ArrayList<>();
+    for (long seq = 1; seq <= 30; seq++) {
+      batch.add(committed(ROOM, seq, "弹幕 " + "x".repeat((int) seq * 40)));
+    }
+    WsProbe.await(server.fanout.deliver(batch));
+    List<JsonObject> frames = probe.next(30);
+    assertThat(seqs(frames)).containsExactlyElementsOf(LongStream.rangeClosed(1, 30).boxed().toList());
+    assertThat(frames.get(29).getJsonObject("msg").getString("text")).isEqualTo("弹幕 " + "x".repeat(1200));
+  }
 }
