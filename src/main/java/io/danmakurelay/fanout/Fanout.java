@@ -220,11 +220,20 @@ public final class Fanout {
           .onComplete(listened));
       listening.add(listened.future());
     }
-    return Future.all(listening).map(all -> {
+    return Future.join(listening).transform(all -> {
+      if (all.failed()) {
+        // The port is taken (or the like): close what did listen, so a failed start leaves nothing open.
+        for (Future<HttpServer> server : listening) {
+          if (server.succeeded()) {
+            server.result().close();
+          }
+        }
+        return Future.failedFuture(all.cause());
+      }
       for (int i = 1; i < listening.size(); i++) {
         servers.add(listening.get(i).result());
       }
-      return listening.get(0).result();
+      return Future.succeededFuture(listening.get(0).result());
     });
   }
 

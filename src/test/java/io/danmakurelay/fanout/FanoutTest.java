@@ -555,4 +555,18 @@ class FanoutTest {
     assertThat(seqs(frames)).containsExactlyElementsOf(LongStream.rangeClosed(1, 30).boxed().toList());
     assertThat(frames.get(29).getJsonObject("msg").getString("text")).isEqualTo("弹幕 " + "x".repeat(1200));
   }
+
+  @Test
+  @DisplayName("listen on a port already taken fails (every shard's server), and the fan-out says why")
+  void listenOnATakenPortFails() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      Fanout fanout = new Fanout(vertx, OPEN, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+          FanoutLimits.DEFAULTS, System::nanoTime, 2);
+      io.vertx.core.Future<io.vertx.core.http.HttpServer> listened = fanout.listen(
+          new HttpServerOptions().setHost("127.0.0.1").setPort(taken.getLocalPort()), r -> r.response().end());
+      assertThat(WsProbe.await(listened.map(s -> "listening").otherwise(e -> "failed: " + e.getMessage())))
+          .startsWith("failed");
+      WsProbe.await(fanout.close());
+    }
+  }
 }
