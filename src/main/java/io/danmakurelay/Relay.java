@@ -97,7 +97,7 @@ public final class Relay implements AutoCloseable {
       RecordFormat format = new RecordFormat(config.kafka(), cluster.enabled() ? instanceId : null);
       sink = new KafkaSink(bootstrap, cluster.enabled()
           ? config.kafka().transactionalId() + "-relay-" + instanceId : config.kafka().transactionalId(),
-          config.kafka().producer(), config.kafka().bufferSize(), format, registry, onCommitted, !cluster.enabled());
+          relaySinkProducer(config), config.kafka().bufferSize(), format, registry, onCommitted, !cluster.enabled());
       sink.start();
       // The producer's initTransactions fences the previous incarnation and aborts its open transaction (a
       // kill -9 mid-commit). Only then is the state topic's committed end the real end: read before, a
@@ -171,6 +171,20 @@ public final class Relay implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * In a cluster the relay's own sink is fenced by no other relay: a transaction it left open (killed mid-commit)
+   * would hold back every read_committed reader of the shared topics until the broker aborts it, so it gets a
+   * short transaction timeout unless kafka.producer sets one.
+   */
+  private static java.util.Map<String, String> relaySinkProducer(RelayConfig config) {
+    if (!config.cluster().enabled()) {
+      return config.kafka().producer();
+    }
+    java.util.Map<String, String> producer = new java.util.HashMap<>(config.kafka().producer());
+    producer.putIfAbsent("transaction.timeout.ms", Integer.toString(Math.max(10_000, 2 * config.cluster().sessionTimeoutMs())));
+    return producer;
   }
 
   /** Host name and HTTP port (or process id when the port is chosen at random). */

@@ -104,7 +104,7 @@ public final class ClusterMembership implements ClusterView, AutoCloseable {
     consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.CLIENT_ID_CONFIG, instanceId + "-cluster-admin",
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
     thread.start();
   }
 

@@ -91,6 +91,24 @@ public record RelayState(Map<String, JsonObject> entries) {
     ensureTopics(bootstrapServers, kafka, null, timeout);
   }
 
+  /** The partitions of a topic just created: its metadata may take a moment to reach the broker that answers. */
+  private static int partitionCount(Admin admin, String topic, Duration timeout)
+      throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .get(topic).partitions().size();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
   /** The topic whose partitions the relays of a cluster share: {@code <kafka.stateTopic>-cluster}. */
   public static String coordinationTopic(RelayConfig.Kafka kafka) {
     return kafka.stateTopic() + "-cluster";
@@ -127,8 +145,7 @@ public record RelayState(Map<String, JsonObject> entries) {
       }
       if (cluster != null && cluster.enabled()) {
         String name = coordinationTopic(kafka);
-        int existing = admin.describeTopics(List.of(name)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-            .get(name).partitions().size();
+        int existing = partitionCount(admin, name, timeout);
         if (existing != cluster.partitions()) {
           throw new IllegalStateException("cluster.partitions is " + cluster.partitions() + " but the cluster's topic "
               + name + " has " + existing + " partitions: every relay of a cluster needs the same value");
