@@ -86,6 +86,8 @@ class ClusterIntegrationTest {
       await("the rooms of the killed relay polled again", Duration.ofSeconds(120),
           () -> ofR3.stream().allMatch(room -> h.simRequests(room) > before.get(room)));
       long takeoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+      System.out.printf("cluster: kill -9 of r3 (%d rooms) to every room polled again: %d ms (session timeout %d ms)%n",
+          ofR3.size(), takeoverMs, SESSION_TIMEOUT_MS);
       assertThat(takeoverMs).as("ms from kill -9 to every room polled again").isLessThanOrEqualTo(SESSION_TIMEOUT_MS + 10_000);
       await("60 rooms spread over the two left", Duration.ofSeconds(120), () -> partition(h, all, List.of(r1, r2)) != null);
 
@@ -97,18 +99,25 @@ class ClusterIntegrationTest {
       long stoppedAt = System.nanoTime();
       await("the last running relay polls all 60 rooms", Duration.ofSeconds(120), () -> scheduled(h, r1).equals(all));
       assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt)).isGreaterThanOrEqualTo(SESSION_TIMEOUT_MS / 2);
+      System.out.printf("cluster: SIGSTOP of r2 (%d rooms) to r1 polling all 60: %d ms%n", ofR2.size(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt));
       long continuedAtMs = System.currentTimeMillis();
       signal("CONT", r2.process());
       await("the resumed relay owns rooms again", Duration.ofSeconds(120), () -> !scheduled(h, r2).isEmpty()
           && partition(h, all, List.of(r1, r2)) != null);
       Set<Long> ofR2Again = scheduled(h, r2);
+      System.out.printf("cluster: SIGCONT of r2 to it owning %d rooms again: %d ms%n", ofR2Again.size(),
+          System.currentTimeMillis() - continuedAtMs);
 
       // 4. A fourth relay joins: partitions spread to it.
       RelayHarness.ChildRelay r4 = start(h, dir, "r4", kafka, rooms);
       children.add(r4);
       await("60 rooms spread over r1, r2, r4", Duration.ofSeconds(120),
           () -> partition(h, all, List.of(r1, r2, r4)) != null && !scheduled(h, r4).isEmpty());
+      long r4Up = System.nanoTime();
       await("the new relay published", Duration.ofSeconds(120), () -> published(h, r4) > 0);
+      System.out.printf("cluster: r4 serving to rooms spread and r4 published: %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - r4Up));
 
       // 5. Kafka equals the ground truth, and every room's seq is 1, 2, 3, ...
       h.sim.pause();
