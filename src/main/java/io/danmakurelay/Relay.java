@@ -140,8 +140,16 @@ public final class Relay implements AutoCloseable {
         startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
       }
       if (!cluster.enabled()) {
-        // A cluster does not read videos yet (config.videos is refused): every relay would read every one.
         vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
+      } else {
+        // A cluster does not read videos yet (config.videos is refused): every relay would read every one.
+        var bus = vertx.eventBus();
+        bus.<io.vertx.core.json.JsonObject>consumer(io.danmakurelay.Addresses.VIDEOS_LIST,
+            msg -> msg.reply(new io.vertx.core.json.JsonObject().put("videos", new io.vertx.core.json.JsonArray())));
+        for (String address : java.util.List.of(io.danmakurelay.Addresses.VIDEOS_ADD, io.danmakurelay.Addresses.VIDEOS_REMOVE)) {
+          bus.<io.vertx.core.json.JsonObject>consumer(address,
+              msg -> msg.fail(400, "videos are not supported with cluster.enabled (every relay would read every video)"));
+        }
       }
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       if (membership != null) {
