@@ -324,11 +324,16 @@ public final class ConfigLoader {
         r.bool("cluster.enabled"),
         r.nonBlank("cluster.group"),
         r.string("cluster.instanceId").trim(),
-        (int) r.longIn("cluster.partitions", 1, 10_000));
+        (int) r.longIn("cluster.partitions", 1, 10_000),
+        (int) r.longIn("cluster.sessionTimeoutMs", 1_000, 3_600_000));
     if (cluster.enabled() && kafka.embedded()) {
       throw new ConfigException("cluster.enabled: needs kafka.bootstrapServers (relays of a cluster share one Kafka)");
     }
     List<String> videos = r.stringList("videos");
+    if (cluster.enabled() && !videos.isEmpty()) {
+      throw new ConfigException("videos: not supported with cluster.enabled yet (every relay would read every video);"
+          + " run videos on a relay outside the cluster");
+    }
     for (String id : videos) {
       try {
         io.danmakurelay.video.VideoId.parse(id);

@@ -95,7 +95,11 @@ public record RelayConfig(
       boolean history) {}
 
   /** Several relays sharing the rooms through Kafka's group protocol (SPEC §8). */
-  public record Cluster(boolean enabled, String group, String instanceId, int partitions) {}
+  /**
+   * @param sessionTimeoutMs the group's session timeout: a relay silent this long loses its partitions
+   *                         (heartbeats every third of it)
+   */
+  public record Cluster(boolean enabled, String group, String instanceId, int partitions, int sessionTimeoutMs) {}
 
   /** Per-room exponential backoff bounds. */
   public record Backoff(long initialMs, long maxMs) {}

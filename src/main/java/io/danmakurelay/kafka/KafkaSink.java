@@ -64,6 +64,11 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
   private volatile boolean ready;
   private volatile boolean fatal;
   private volatile boolean closing;
+  private volatile boolean abandoned;
+  private volatile Runnable onFenced;
+  /** In a cluster a producer is initialised once: a second initTransactions could fence the partition's new owner. */
+  private volatile boolean initOnce;
+  private boolean initialised;
   private volatile long closeDeadlineNanos = Long.MAX_VALUE;
   private final Thread sender;
   private Producer<String, byte[]> producer;
@@ -87,6 +92,15 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
    */
   public KafkaSink(String bootstrapServers, String transactionalId, Map<String, String> userProperties,
       int capacity, RecordFormat format, MeterRegistry registry, Consumer<SequencedBatch> onCommitted) {
+    this(bootstrapServers, transactionalId, userProperties, capacity, format, registry, onCommitted, true);
+  }
+
+  /**
+   * @param gauges whether this sink registers the buffer and up gauges (false for the many sinks of a cluster
+   *               member, whose router reports them for all; the counters are shared by name either way)
+   */
+  public KafkaSink(String bootstrapServers, String transactionalId, Map<String, String> userProperties,
+      int capacity, RecordFormat format, MeterRegistry registry, Consumer<SequencedBatch> onCommitted, boolean gauges) {
     Map<String, Object> config = new HashMap<>(userProperties);
     for (String fixed : List.of(ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
         ProducerConfig.TRANSACTIONAL_ID_CONFIG)) {
@@ -107,10 +121,12 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     this.format = format;
     this.onCommitted = onCommitted;
 
-    Gauge.builder("danmaku.kafka.buffered.messages", bufferedMessages, AtomicLong::get)
-        .description("Messages waiting to be committed to Kafka").register(registry);
-    Gauge.builder("danmaku.kafka.up", this, sink -> sink.healthy() ? 1 : 0)
-        .description("1 while the last Kafka transaction succeeded and none is stalled").register(registry);
+    if (gauges) {
+      Gauge.builder("danmaku.kafka.buffered.messages", bufferedMessages, AtomicLong::get)
+          .description("Messages waiting to be committed to Kafka").register(registry);
+      Gauge.builder("danmaku.kafka.up", this, sink -> sink.healthy() ? 1 : 0)
+          .description("1 while the last Kafka transaction succeeded and none is stalled").register(registry);
+    }
     published = Counter.builder("danmaku.messages.published")
         .description("Danmaku committed to Kafka").register(registry);
     transactions = Counter.builder("danmaku.kafka.transactions")
@@ -131,6 +147,43 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
 
   public void start() {
     sender.start();
+  }
+
+  /**
+   * Cluster mode: when another producer fences this one ({@code ProducerFencedException}: the partition moved
+   * while this relay was paused), the sink drops what it holds, stops, and calls {@code listener} (on its
+   * thread) instead of only logging; and its producer is initialised once: any failure that would need a new
+   * producer is treated as fencing, since a second {@code initTransactions} would fence the new owner. Call
+   * before {@link #start}.
+   */
+  public void onFenced(Runnable listener) {
+    this.onFenced = listener;
+    this.initOnce = true;
+  }
+
+  /**
+   * Stops at once without committing what it holds (the partition was lost: its new owner continues from the
+   * last committed state). Does not wait for the sender.
+   */
+  public void abandon() {
+    abandoned = true;
+    closing = true;
+    closeDeadlineNanos = System.nanoTime();
+  }
+
+  /** Starts delivering what is buffered and closing, waiting at most {@code timeout}; see {@link #awaitClosed}. */
+  public void beginClose(Duration timeout) {
+    closeDeadlineNanos = System.nanoTime() + timeout.toNanos();
+    closing = true;
+  }
+
+  /** Waits for the sender to end (after {@link #beginClose} or {@link #abandon}). */
+  public void awaitClosed(Duration timeout) {
+    try {
+      sender.join(timeout.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Queues a batch; never blocks. The caller keeps the buffer bounded by checking {@link #hasRoomFor}. */
@@ -155,6 +208,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     return bufferedMessages.get() + messages <= capacity;
   }
 
+  @Override
   public long bufferedMessages() {
     return bufferedMessages.get();
   }
@@ -203,7 +257,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     int failures = 0;
     List<Prepared> pending = new ArrayList<>();
     List<SequencedBatch> drained = new ArrayList<>();
-    while (!fatal) {
+    while (!fatal && !abandoned) {
       if (pending.isEmpty()) {
         if (closing && queue.isEmpty()) {
           break;
@@ -235,7 +289,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
         sleepQuietly(RETRY_BACKOFF.delayMs(++failures, ThreadLocalRandom.current()));
       }
     }
-    closeProducer(Duration.ofSeconds(5));
+    closeProducer(abandoned ? Duration.ZERO : Duration.ofSeconds(5));
     if (admin != null) {
       admin.close(Duration.ofSeconds(1));
     }
@@ -252,6 +306,10 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     lastProbeNanos = System.nanoTime();
     try {
       ensureProducer();
+      if (initOnce) {
+        // A cluster partition's sink: the relay's own sink probes the cluster for health.
+        return;
+      }
       if (admin == null) {
         Map<String, Object> adminConfig = new HashMap<>();
         producerConfig.forEach((key, value) -> {
@@ -291,9 +349,9 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException e) {
       fail(e);
       if (e instanceof ProducerFencedException) {
-        fatal = true;
-        log.error("kafka sink stopped: another producer uses transactional id {} ({})",
-            producerConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG), e.getMessage());
+        fenced(e);
+      } else if (initOnce) {
+        fenced(e);
       } else {
         log.error("kafka transaction failed and will be retried with a new producer: {}", e.toString());
         closeProducer(Duration.ZERO);
@@ -303,7 +361,30 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
       fail(e);
       log.warn("kafka transaction of {} batches failed, retrying: {}", batches.size(), e.toString());
       abortOrReset();
+      if (initOnce && producer == null && initialised) {
+        fenced(e);
+      }
       return false;
+    }
+  }
+
+  /** Another producer with our transactional id took over: nothing this sink holds may be committed. */
+  private void fenced(Exception e) {
+    fatal = true;
+    Runnable listener = onFenced;
+    if (listener == null) {
+      log.error("kafka sink stopped: another producer uses transactional id {} ({})",
+          producerConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG), e.getMessage());
+      return;
+    }
+    long dropped = bufferedMessages.getAndSet(0);
+    queue.clear();
+    log.warn("kafka sink {} fenced or failed for good ({}): {} messages dropped uncommitted",
+        producerConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG), e.toString(), dropped);
+    try {
+      listener.run();
+    } catch (RuntimeException failed) {
+      log.error("fencing listener failed", failed);
     }
   }
 
@@ -394,6 +475,9 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     if (producer != null) {
       return;
     }
+    if (initOnce && initialised) {
+      throw new ProducerFencedException("the producer of a cluster partition is initialised once");
+    }
     KafkaProducer<String, byte[]> created =
         new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
     try {
@@ -405,6 +489,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
       throw e;
     }
     producer = created;
+    initialised = true;
     ready = true;
   }
 

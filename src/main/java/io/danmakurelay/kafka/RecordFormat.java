@@ -23,10 +23,20 @@ public final class RecordFormat {
   public static final String SCHEMA_VERSION = "1";
   private static final byte[] SCHEMA = SCHEMA_VERSION.getBytes(StandardCharsets.UTF_8);
 
+  /** The header that names the relay (cluster mode: {@code cluster.instanceId}) that wrote a record. */
+  public static final String RELAY_HEADER = "relay";
+
   private final RelayConfig.Kafka topics;
+  private final byte[] relay;
 
   public RecordFormat(RelayConfig.Kafka topics) {
+    this(topics, null);
+  }
+
+  /** With {@code relayId} (cluster mode), every record carries a {@code relay} header with it. */
+  public RecordFormat(RelayConfig.Kafka topics, String relayId) {
     this.topics = topics;
+    this.relay = relayId == null ? null : relayId.getBytes(StandardCharsets.UTF_8);
   }
 
   /** Every record of the batch: messages first, then side records, then the stream's state. */
@@ -41,7 +51,10 @@ public final class RecordFormat {
       records.add(side(side));
     }
     if (stream != null && batch.state() != null) {
-      records.add(new ProducerRecord<>(topics.stateTopic(), stream.stateKey(), batch.state().toBuffer().getBytes()));
+      RecordHeaders headers = new RecordHeaders();
+      addRelay(headers);
+      records.add(new ProducerRecord<>(topics.stateTopic(), null, stream.stateKey(), batch.state().toBuffer().getBytes(),
+          headers));
     }
     return records;
   }
@@ -58,6 +71,7 @@ public final class RecordFormat {
     RecordHeaders headers = new RecordHeaders();
     headers.add(new RecordHeader("source", source.getBytes(StandardCharsets.UTF_8)));
     headers.add(new RecordHeader("schema", SCHEMA));
+    addRelay(headers);
     return new ProducerRecord<>(topicOf(stream), null, Long.toString(stream.id()), value.toBuffer().getBytes(), headers);
   }
 
@@ -72,7 +86,14 @@ public final class RecordFormat {
       headers.add(new RecordHeader("source", side.source().getBytes(StandardCharsets.UTF_8)));
       headers.add(new RecordHeader("schema", SCHEMA));
     }
+    addRelay(headers);
     return new ProducerRecord<>(topic, null, side.key(), side.value() == null ? null : side.value().toBuffer().getBytes(),
         headers);
+  }
+
+  private void addRelay(RecordHeaders headers) {
+    if (relay != null) {
+      headers.add(new RecordHeader(RELAY_HEADER, relay));
+    }
   }
 }

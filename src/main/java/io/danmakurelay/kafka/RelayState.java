@@ -88,6 +88,35 @@ public record RelayState(Map<String, JsonObject> entries) {
    * (compacted), the events and video topics, and the danmaku topic when it has no {room} template.
    */
   public static void ensureTopics(String bootstrapServers, RelayConfig.Kafka kafka, Duration timeout) {
+    ensureTopics(bootstrapServers, kafka, null, timeout);
+  }
+
+  /** The partitions of a topic just created: its metadata may take a moment to reach the broker that answers. */
+  private static int partitionCount(Admin admin, String topic, Duration timeout)
+      throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .get(topic).partitions().size();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  /** The topic whose partitions the relays of a cluster share: {@code <kafka.stateTopic>-cluster}. */
+  public static String coordinationTopic(RelayConfig.Kafka kafka) {
+    return kafka.stateTopic() + "-cluster";
+  }
+
+  /** As {@link #ensureTopics(String, RelayConfig.Kafka, Duration)}, plus the cluster's coordination topic. */
+  public static void ensureTopics(String bootstrapServers, RelayConfig.Kafka kafka, RelayConfig.Cluster cluster,
+      Duration timeout) {
     try (Admin admin = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
@@ -100,6 +129,10 @@ public record RelayState(Map<String, JsonObject> entries) {
       if (!kafka.topic().contains("{room}")) {
         topics.add(new NewTopic(kafka.topic(), Optional.empty(), Optional.empty()));
       }
+      if (cluster != null && cluster.enabled()) {
+        // Nothing is written to it: its partitions are what the group coordinator assigns to the relays.
+        topics.add(new NewTopic(coordinationTopic(kafka), Optional.of(cluster.partitions()), Optional.empty()));
+      }
       for (NewTopic topic : topics) {
         try {
           admin.createTopics(List.of(topic)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -110,6 +143,16 @@ public record RelayState(Map<String, JsonObject> entries) {
           }
         }
       }
+      if (cluster != null && cluster.enabled()) {
+        String name = coordinationTopic(kafka);
+        int existing = partitionCount(admin, name, timeout);
+        if (existing != cluster.partitions()) {
+          throw new IllegalStateException("cluster.partitions is " + cluster.partitions() + " but the cluster's topic "
+              + name + " has " + existing + " partitions: every relay of a cluster needs the same value");
+        }
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot describe the cluster's topic: " + e.getCause().getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating Kafka topics", e);
@@ -120,6 +163,16 @@ public record RelayState(Map<String, JsonObject> entries) {
 
   /** Reads the whole state topic (committed records only) up to its current end. */
   public static RelayState load(String bootstrapServers, String stateTopic, Duration timeout) {
+    return load(bootstrapServers, stateTopic, timeout, false);
+  }
+
+  /**
+   * Reads the whole state topic (committed records only). With {@code toHighWatermark} (cluster mode: several
+   * producers write the topic) it reads on until it passed the topic's high watermark as it stands now, not
+   * only its last stable offset: a transaction another relay still has open would otherwise hide the records
+   * committed after it, among them the last state a partition's previous owner committed.
+   */
+  public static RelayState load(String bootstrapServers, String stateTopic, Duration timeout, boolean toHighWatermark) {
     Map<String, JsonObject> entries = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -131,7 +184,8 @@ public record RelayState(Map<String, JsonObject> entries) {
           .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+      Map<TopicPartition, Long> end = toHighWatermark
+          ? highWatermarks(bootstrapServers, partitions, timeout) : consumer.endOffsets(partitions, timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!reached(consumer, end)) {
         if (System.nanoTime() > deadline) {
@@ -147,6 +201,26 @@ public record RelayState(Map<String, JsonObject> entries) {
     log.info("restored the state of {} streams and {} rooms followed at run time from {}", state.streams().size(),
         state.followed().size(), stateTopic);
     return state;
+  }
+
+  private static Map<TopicPartition, Long> highWatermarks(String bootstrapServers, List<TopicPartition> partitions,
+      Duration timeout) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new LinkedHashMap<>();
+      partitions.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      Map<TopicPartition, Long> out = new LinkedHashMap<>();
+      admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+              org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED))
+          .all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .forEach((tp, info) -> out.put(tp, info.offset()));
+      return out;
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot read the end of the state topic: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the end of the state topic", e);
+    }
   }
 
   private static boolean reached(KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> end) {

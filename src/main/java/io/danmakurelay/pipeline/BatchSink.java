@@ -12,4 +12,9 @@ public interface BatchSink {
 
   /** Whether {@code messages} more fit in the sink's buffer. */
   boolean hasRoomFor(int messages);
+
+  /** Messages queued and not yet committed (0 for a sink that does not know). */
+  default long bufferedMessages() {
+    return 0;
+  }
 }

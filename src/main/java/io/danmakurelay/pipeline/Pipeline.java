@@ -32,6 +32,20 @@ public final class Pipeline {
     }
   }
 
+  /**
+   * Replaces the seq of every stream {@code which} accepts by its state as restored from Kafka (cluster mode,
+   * on taking over a partition): whatever this relay numbered for them before was never committed or is
+   * older than what their last owner committed. A stream without a restored state starts again at 1.
+   */
+  public synchronized void reset(java.util.function.Predicate<StreamKey> which, Map<StreamKey, JsonObject> restored) {
+    lastSeq.keySet().removeIf(which);
+    restored.forEach((stream, state) -> {
+      if (which.test(stream)) {
+        restore(stream, state);
+      }
+    });
+  }
+
   /** Numbers the batch's messages and queues it for the sink; never blocks. */
   public synchronized SequencedBatch publish(SourceBatch batch) {
     StreamKey stream = batch.stream();

@@ -86,6 +86,10 @@ public final class PollLoop {
   private java.util.function.LongConsumer backfillListener = n -> { };
   /** Rooms (real ids) someone watches over the WebSocket, followed or not yet: applied when they are polled. */
   private final Set<Long> watched = new HashSet<>();
+  /** Cluster mode: the partition of a room (null: a single relay, which owns every room). */
+  private java.util.function.LongToIntFunction partitionOf;
+  /** Cluster mode: the partitions whose rooms this loop polls ({@link #adopt}, {@link #release}). */
+  private final Set<Integer> ownedPartitions = new HashSet<>();
   private int inFlight;
   private long pumpTimer = -1;
   private long pumpAtMs = Long.MAX_VALUE;
@@ -105,6 +109,69 @@ public final class PollLoop {
     this.metrics = metrics;
     this.resolveBackoff = resolveBackoff;
     this.random = random;
+  }
+
+  // ---- cluster ownership, called on this loop's thread ----
+
+  /**
+   * Cluster mode: the loop polls only the rooms of the partitions it was given with {@link #adopt}; every other
+   * followed room is resolved (so its owner is known) but not scheduled. Call before the first room is followed.
+   */
+  public void clusterMode(java.util.function.LongToIntFunction partitionOf) {
+    this.partitionOf = partitionOf;
+  }
+
+  /** Whether this loop polls the room (always, for a single relay). */
+  public boolean owns(long realRoomId) {
+    return partitionOf == null || ownedPartitions.contains(partitionOf.applyAsInt(realRoomId));
+  }
+
+  private boolean inPartitions(long realRoomId, Set<Integer> partitions) {
+    return partitionOf != null && partitions.contains(partitionOf.applyAsInt(realRoomId));
+  }
+
+  /**
+   * Cluster mode: starts polling the rooms of {@code partitions}, each from its dedupe state as just restored
+   * from Kafka ({@code snapshots}: real room id to state; a room without one starts afresh), replacing whatever
+   * the loop held for them.
+   */
+  public void adopt(Set<Integer> partitions, Map<Long, JsonObject> snapshots) {
+    ownedPartitions.addAll(partitions);
+    dedupers.keySet().removeIf(id -> inPartitions(id, partitions));
+    snapshots.forEach((id, snapshot) -> {
+      if (inPartitions(id, partitions)) {
+        dedupers.put(id, RoomDeduper.restore(id, snapshot));
+      }
+    });
+    long now = clock.getAsLong();
+    for (RoomRegistry.Room room : rooms.all()) {
+      if (room.resolved() && !room.invalid && rooms.byRealId(room.realId) == room
+          && inPartitions(room.realId, partitions)) {
+        dedupers.computeIfAbsent(room.realId, RoomDeduper::new);
+        scheduler.addRoom(room.realId, now);
+        if (watched.contains(room.realId)) {
+          scheduler.setWatched(room.realId, true, now);
+        }
+      }
+    }
+    pump();
+  }
+
+  /**
+   * Cluster mode: stops polling the rooms of {@code partitions} at once. Answers still in flight for them are
+   * dropped (their deduper is gone), so nothing of theirs is published after this returns.
+   */
+  public void release(Set<Integer> partitions) {
+    ownedPartitions.removeAll(partitions);
+    for (RoomRegistry.Room room : rooms.all()) {
+      if (room.resolved() && inPartitions(room.realId, partitions)) {
+        scheduler.removeRoom(room.realId);
+        covered.remove(room.realId);
+        requested.remove(room.realId);
+        pushStates.remove(room.realId);
+      }
+    }
+    dedupers.keySet().removeIf(id -> inPartitions(id, partitions));
   }
 
   // ---- rooms ----
@@ -168,7 +235,7 @@ public final class PollLoop {
    */
   public void setCovered(long realRoomId, boolean isCovered) {
     RoomRegistry.Room room = rooms.byRealId(realRoomId);
-    if (room == null || room.invalid) {
+    if (room == null || room.invalid || !owns(realRoomId)) {
       return;
     }
     if (isCovered && covered.add(realRoomId)) {
@@ -191,7 +258,7 @@ public final class PollLoop {
   public List<Long> resolvedRealIds() {
     List<Long> ids = new ArrayList<>();
     for (RoomRegistry.Room room : rooms.all()) {
-      if (room.resolved() && !room.invalid && rooms.byRealId(room.realId) == room) {
+      if (room.resolved() && !room.invalid && rooms.byRealId(room.realId) == room && owns(room.realId)) {
         ids.add(room.realId);
       }
     }
@@ -236,7 +303,7 @@ public final class PollLoop {
   /** Polls the room once as soon as the budget allows, ahead of the schedule (a backfill after a reconnect). */
   public void requestPoll(long realRoomId) {
     RoomRegistry.Room room = rooms.byRealId(realRoomId);
-    if (room != null && !room.invalid) {
+    if (room != null && !room.invalid && owns(realRoomId)) {
       requested.add(realRoomId);
       pump();
     }
@@ -287,10 +354,12 @@ public final class PollLoop {
     }
     room.problem = null;
     room.resolveFailures = 0;
-    dedupers.computeIfAbsent(realId, RoomDeduper::new);
-    scheduler.addRoom(realId, clock.getAsLong());
-    if (watched.contains(realId)) {
-      scheduler.setWatched(realId, true, clock.getAsLong());
+    if (owns(realId)) {
+      dedupers.computeIfAbsent(realId, RoomDeduper::new);
+      scheduler.addRoom(realId, clock.getAsLong());
+      if (watched.contains(realId)) {
+        scheduler.setWatched(realId, true, clock.getAsLong());
+      }
     }
     metrics.registerRoom(room);
     if (fresh) {

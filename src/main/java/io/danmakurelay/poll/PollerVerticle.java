@@ -41,6 +41,7 @@ public final class PollerVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final UpstreamGate gate;
   private volatile PollLoop loop;
+  private volatile java.util.function.LongToIntFunction partitionOf;
   private UpstreamClient upstream;
 
   public PollerVerticle(RelayConfig config, Pipeline pipeline, RelayState restored, MeterRegistry registry,
@@ -58,6 +59,37 @@ public final class PollerVerticle extends VerticleBase {
     if (current != null) {
       current.onCommitted(batch);
     }
+  }
+
+  /**
+   * Cluster mode: poll only the rooms of the partitions handed over with {@link #adopt} (call before deploying;
+   * the dedupe state then comes with each partition, not from start-up).
+   */
+  public void clusterMode(java.util.function.LongToIntFunction partitionOf) {
+    this.partitionOf = partitionOf;
+  }
+
+  /** Cluster mode: starts polling the rooms of {@code partitions} from their restored dedupe state. */
+  public Future<Void> adopt(java.util.Set<Integer> partitions, Map<Long, JsonObject> snapshots) {
+    return onContext(() -> loop.adopt(partitions, snapshots));
+  }
+
+  /** Cluster mode: stops polling the rooms of {@code partitions}; complete once nothing of theirs is published. */
+  public Future<Void> release(java.util.Set<Integer> partitions) {
+    return onContext(() -> loop.release(partitions));
+  }
+
+  private Future<Void> onContext(Runnable action) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      try {
+        action.run();
+        done.complete();
+      } catch (RuntimeException e) {
+        done.fail(e);
+      }
+    });
+    return done.future();
   }
 
   /** The loop, for other sources of the same rooms (push) running on this verticle's context. */
@@ -112,11 +144,15 @@ public final class PollerVerticle extends VerticleBase {
         System::currentTimeMillis, metrics, new BackoffPolicy(config.backoff().initialMs(), config.backoff().maxMs()),
         random);
 
-    restored.streams().forEach((stream, snapshot) -> {
-      if (stream.kind() == StreamKey.Kind.ROOM) {
-        created.restoreDedupe(stream.id(), snapshot);
-      }
-    });
+    if (partitionOf != null) {
+      created.clusterMode(partitionOf);
+    } else {
+      restored.streams().forEach((stream, snapshot) -> {
+        if (stream.kind() == StreamKey.Kind.ROOM) {
+          created.restoreDedupe(stream.id(), snapshot);
+        }
+      });
+    }
     Map<Long, JsonObject> resolved = restored.byId(StateKeys.RESOLVED_ROOM);
     for (long room : config.rooms()) {
       created.follow(room, resolved.get(room));

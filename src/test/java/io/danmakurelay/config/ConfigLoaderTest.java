@@ -165,4 +165,18 @@ class ConfigLoaderTest {
     Path shipped = Path.of("conf", "config.json");
     assertThat(new io.vertx.core.json.JsonObject(Files.readString(shipped))).isEqualTo(ConfigLoader.defaults());
   }
+
+  @Test
+  @DisplayName("cluster: the session timeout is read and checked; videos are refused in a cluster")
+  void clusterKeys() {
+    RelayConfig config = ConfigLoader.load(null, Map.of(), List.of("kafka.bootstrapServers=k:9092", "cluster.enabled=true",
+        "cluster.sessionTimeoutMs=8000"));
+    assertThat(config.cluster().sessionTimeoutMs()).isEqualTo(8000);
+    assertThat(ConfigLoader.load(null, Map.of(), List.of()).cluster().sessionTimeoutMs()).isEqualTo(45000);
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("cluster.sessionTimeoutMs=10")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.sessionTimeoutMs");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("kafka.bootstrapServers=k:9092",
+        "cluster.enabled=true", "videos=BV17x411w7KC")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("videos").hasMessageContaining("cluster");
+  }
 }

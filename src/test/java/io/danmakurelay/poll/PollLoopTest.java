@@ -205,6 +205,49 @@ class PollLoopTest {
   }
 
   @Test
+  @DisplayName("cluster mode: only the rooms of adopted partitions are polled, each from its restored dedupe state; "
+      + "a released room is not polled again and its answer in flight is dropped")
+  void clusterOwnership() {
+    upstream.room(1000, 0);
+    upstream.room(1001, 0);
+    upstream.say(1000, 4);
+    upstream.say(1001, 4);
+    PollLoop loop = loop(10, 200);
+    loop.clusterMode(id -> (int) (id % 2));
+    loop.follow(1000, null);
+    loop.follow(1001, null);
+    time.runUntil(time.now() + 2000);
+    assertThat(upstream.resolved).as("every relay resolves every room").containsExactlyInAnyOrder(1000L, 1001L);
+    assertThat(upstream.polled).as("nothing owned yet").isEmpty();
+    assertThat(loop.resolvedRealIds()).isEmpty();
+
+    // Partition 0 arrives with room 1000's state as its last owner committed it: the first two messages published.
+    io.danmakurelay.dedupe.RoomDeduper seen = new io.danmakurelay.dedupe.RoomDeduper(1000);
+    seen.accept(new PollResult.Success(upstream.messages.get(1000L).subList(0, 2), List.of()));
+    loop.adopt(java.util.Set.of(0), Map.of(1000L, seen.snapshot()));
+    time.runUntil(time.now() + 1000);
+    assertThat(upstream.polled).containsOnly(1000L);
+    assertThat(sink.messages(1000)).extracting(v -> v.getString("text")).containsExactly("m2", "m3");
+    assertThat(sink.messages(1001)).isEmpty();
+    assertThat(loop.resolvedRealIds()).containsExactly(1000L);
+
+    // Released while a poll is in flight: its answer is dropped, and the room is not polled again.
+    int sent = upstream.polled.size();
+    while (upstream.polled.size() == sent) {
+      time.runUntil(time.now() + 1);
+    }
+    upstream.say(1000, 3); // the poll just sent answers with these
+    loop.release(java.util.Set.of(0));
+    int polls = upstream.polled.size();
+    time.runUntil(time.now() + 2000);
+    assertThat(sink.messages(1000)).extracting(v -> v.getString("text")).as("the answer in flight was dropped")
+        .containsExactly("m2", "m3");
+    assertThat(upstream.polled).as("not polled after its release").hasSize(polls);
+    assertThat(loop.owns(1000)).isFalse();
+    assertThat(loop.resolvedRealIds()).isEmpty();
+  }
+
+  @Test
   @DisplayName("a room that room_init does not know is invalid and never polled")
   void unknownRoomIsInvalid() {
     PollLoop loop = loop(10, 200);
