@@ -77,6 +77,8 @@ public final class PollLoop {
   private final ArrayDeque<RoomRegistry.Room> toResolve = new ArrayDeque<>();
   /** Rooms whose messages another source (push) delivers: polled only when asked ({@link #requestPoll}). */
   private final Set<Long> covered = new HashSet<>();
+  /** {@code upstream.mode=push}: every room is covered from the moment it is resolved, so none is ever scheduled. */
+  private boolean coverEveryRoom;
   /** One-off polls asked for (a backfill after a push reconnect), served before the schedule. */
   private final LinkedHashSet<Long> requested = new LinkedHashSet<>();
   private final Set<Long> inFlightRooms = new HashSet<>();
@@ -133,6 +135,14 @@ public final class PollLoop {
     }
     pump();
     return room;
+  }
+
+  /**
+   * From now on every room resolved is covered at once (mode {@code push}: no poll at all, not even the one a
+   * freshly resolved room would get before the push source marks it). Call before following rooms.
+   */
+  void coverEveryRoom() {
+    coverEveryRoom = true;
   }
 
   /** Whether the id names a followed room. */
@@ -287,7 +297,11 @@ public final class PollLoop {
     room.problem = null;
     room.resolveFailures = 0;
     dedupers.computeIfAbsent(realId, RoomDeduper::new);
-    scheduler.addRoom(realId, clock.getAsLong());
+    if (coverEveryRoom) {
+      covered.add(realId);
+    } else {
+      scheduler.addRoom(realId, clock.getAsLong());
+    }
     if (watched.contains(realId)) {
       scheduler.setWatched(realId, true, clock.getAsLong());
     }

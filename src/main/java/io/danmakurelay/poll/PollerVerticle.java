@@ -110,6 +110,9 @@ public final class PollerVerticle extends VerticleBase {
     PollLoop created = new PollLoop(config.upstream().api(), maxInFlight, scheduler, pipeline, requests, timers,
         System::currentTimeMillis, metrics, new BackoffPolicy(config.backoff().initialMs(), config.backoff().maxMs()),
         random);
+    if ("push".equals(config.upstream().mode())) {
+      created.coverEveryRoom();
+    }
 
     restored.streams().forEach((stream, snapshot) -> {
       if (stream.kind() == StreamKey.Kind.ROOM) {
