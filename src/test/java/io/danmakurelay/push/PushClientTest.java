@@ -307,8 +307,10 @@ class PushClientTest {
     await().atMost(WAIT).until(() -> recorder.ids(room).size() >= 150);
     await().atMost(WAIT).until(() -> recorder.ids(room).equals(pushedIds(room)));
     assertThat(recorder.ids(room)).doesNotHaveDuplicates();
+    // Received first, the truth after: messages keep arriving, and the simulator holds every message it pushed.
+    List<Danmaku> received = List.copyOf(recorder.danmaku.get(room));
     Map<String, SimMessage> truth = sim.messages(room).stream().collect(Collectors.toMap(SimMessage::idStr, m -> m));
-    for (Danmaku d : recorder.danmaku.get(room)) {
+    for (Danmaku d : received) {
       SimMessage m = truth.get(d.idStr());
       assertThat(d.checkCt()).isEqualTo(m.ct());
       assertThat(d.text()).isEqualTo(m.text());
@@ -336,7 +338,9 @@ class PushClientTest {
     }
     double mean = gaps.stream().mapToLong(Long::longValue).average().orElseThrow();
     assertThat(mean).isBetween(300.0, 700.0);
-    assertThat(gaps).allSatisfy(g -> assertThat(g).isBetween(50L, 2_000L));
+    // No lower bound per gap: on a loaded machine two heartbeats sent 400 ms apart can be read by the simulator's
+    // event loop 1 ms apart; the mean and the upper bound still fail if the cadence is wrong or heartbeats stop.
+    assertThat(gaps).allSatisfy(g -> assertThat(g).isLessThan(2_000L));
   }
 
   @Test
