@@ -7,6 +7,8 @@
 # Full run (3 scenarios x 2 strategies, 40 s warm-up + 90 s window each): about 15 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# PUSH (issue 11: poll vs push vs hybrid) has its own driver; --scenario PUSH runs only it.
+case " ${*^^} " in *" PUSH "*) exec scripts/bench-push.sh ;; esac
 mvn -B -q -DskipTests package test-compile >&2
 mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 cp="target/test-classes:target/classes:$(cat target/bench.classpath)"

@@ -78,6 +78,8 @@ public final class PollLoop {
   private final ArrayDeque<RoomRegistry.Room> toResolve = new ArrayDeque<>();
   /** Rooms whose messages another source (push) delivers: polled only when asked ({@link #requestPoll}). */
   private final Set<Long> covered = new HashSet<>();
+  /** {@code upstream.mode=push}: every room is covered from the moment it is resolved, so none is ever scheduled. */
+  private boolean coverEveryRoom;
   /** One-off polls asked for (a backfill after a push reconnect), served before the schedule. */
   private final LinkedHashSet<Long> requested = new LinkedHashSet<>();
   private final Set<Long> inFlightRooms = new HashSet<>();
@@ -147,14 +149,23 @@ public final class PollLoop {
     for (RoomRegistry.Room room : rooms.all()) {
       if (room.resolved() && !room.invalid && rooms.byRealId(room.realId) == room
           && inPartitions(room.realId, partitions)) {
-        dedupers.computeIfAbsent(room.realId, RoomDeduper::new);
-        scheduler.addRoom(room.realId, now);
-        if (watched.contains(room.realId)) {
-          scheduler.setWatched(room.realId, true, now);
-        }
+        startPolling(room.realId, now);
       }
     }
     pump();
+  }
+
+  /** A resolved room this relay owns: its deduper, and the schedule (or, in push mode, covered at once). */
+  private void startPolling(long realId, long now) {
+    dedupers.computeIfAbsent(realId, RoomDeduper::new);
+    if (coverEveryRoom) {
+      covered.add(realId);
+    } else {
+      scheduler.addRoom(realId, now);
+    }
+    if (watched.contains(realId)) {
+      scheduler.setWatched(realId, true, now);
+    }
   }
 
   /**
@@ -201,6 +212,14 @@ public final class PollLoop {
     }
     pump();
     return room;
+  }
+
+  /**
+   * From now on every room resolved is covered at once (mode {@code push}: no poll at all, not even the one a
+   * freshly resolved room would get before the push source marks it). Call before following rooms.
+   */
+  void coverEveryRoom() {
+    coverEveryRoom = true;
   }
 
   /** Whether the id names a followed room. */
@@ -355,11 +374,7 @@ public final class PollLoop {
     room.problem = null;
     room.resolveFailures = 0;
     if (owns(realId)) {
-      dedupers.computeIfAbsent(realId, RoomDeduper::new);
-      scheduler.addRoom(realId, clock.getAsLong());
-      if (watched.contains(realId)) {
-        scheduler.setWatched(realId, true, clock.getAsLong());
-      }
+      startPolling(realId, clock.getAsLong());
     }
     metrics.registerRoom(room);
     if (fresh) {

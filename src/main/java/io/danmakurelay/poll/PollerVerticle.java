@@ -143,6 +143,9 @@ public final class PollerVerticle extends VerticleBase {
     PollLoop created = new PollLoop(config.upstream().api(), maxInFlight, scheduler, pipeline, requests, timers,
         System::currentTimeMillis, metrics, new BackoffPolicy(config.backoff().initialMs(), config.backoff().maxMs()),
         random);
+    if ("push".equals(config.upstream().mode())) {
+      created.coverEveryRoom();
+    }
 
     if (partitionOf != null) {
       created.clusterMode(partitionOf);

@@ -237,7 +237,14 @@ public final class PushClient {
           .setTimeout(upstream.timeoutMs());
       upstream.headers().forEach(options::putHeader);
       long sentAt = clock.getAsLong();
-      ws.connect(options).onComplete(done -> {
+      Future<WebSocket> connecting;
+      try {
+        connecting = ws.connect(options);
+      } catch (IllegalStateException clientClosed) {
+        // The WebSocket client is closed (Vert.x shutting down before close() ran): nothing to reconnect with.
+        connecting = Future.failedFuture(clientClosed);
+      }
+      connecting.onComplete(done -> {
         if (stopped || current != attempt) {
           if (done.succeeded()) {
             done.result().close();
@@ -377,6 +384,9 @@ public final class PushClient {
 
     void retry(String reason, String detail, long atLeastMs) {
       closeSocket();
+      if (closed || stopped) {
+        return;
+      }
       failures++;
       attempt++;
       reconnects.get(reason).increment();

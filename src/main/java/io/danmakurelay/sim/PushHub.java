@@ -49,6 +49,7 @@ final class PushHub {
   private volatile long dropEveryMinMs;
   private volatile long dropEveryMaxMs;
   private volatile boolean silentAll;
+  private volatile int deadHostPort;
   private final Set<Long> silentRooms = ConcurrentHashMap.newKeySet();
   private final Map<Long, Deque<String>> garbage = new HashMap<>();
   private final Map<Long, Boolean> liveStatus = new ConcurrentHashMap<>();
@@ -225,6 +226,15 @@ final class PushHub {
       }
     }
     return n;
+  }
+
+  /** A port that refuses connections, listed first in every {@code host_list} from now on (0: none). */
+  void deadHost(int port) {
+    deadHostPort = port;
+  }
+
+  int deadHostPort() {
+    return deadHostPort;
   }
 
   void silent(Long room, boolean on) {

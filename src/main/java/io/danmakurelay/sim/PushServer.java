@@ -99,10 +99,16 @@ final class PushServer {
     }
     String host = core.settings.host();
     int port = req.localAddress().port();
-    String entry = "{\"host\":\"" + host + "\",\"port\":" + port + ",\"wss_port\":" + port + ",\"ws_port\":" + port + "}";
+    String entry = hostEntry(host, port);
+    int dead = hub.deadHostPort();
+    String hosts = (dead > 0 ? hostEntry(host, dead) + "," : "") + entry + "," + entry;
     json(req, "{\"code\":0,\"message\":\"0\",\"ttl\":1,\"data\":{\"group\":\"live\",\"business_id\":0,"
         + "\"refresh_row_factor\":0.125,\"refresh_rate\":100,\"max_delay\":5000,\"token\":\"" + hub.issueToken(real)
-        + "\",\"host_list\":[" + entry + "," + entry + "]}}");
+        + "\",\"host_list\":[" + hosts + "]}}");
+  }
+
+  private static String hostEntry(String host, int port) {
+    return "{\"host\":\"" + host + "\",\"port\":" + port + ",\"wss_port\":" + port + ",\"ws_port\":" + port + "}";
   }
 
   private void upgrade(HttpServerRequest req) {

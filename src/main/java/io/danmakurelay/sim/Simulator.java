@@ -46,6 +46,15 @@ public final class Simulator {
 
   /** As {@link #start(Vertx, SimulatorSettings)} with an injected clock (epoch ms), for tests. */
   public static Future<Simulator> start(Vertx vertx, SimulatorSettings settings, LongSupplier clock) {
+    return start(vertx, settings, clock, null);
+  }
+
+  /**
+   * As above, serving every endpoint over TLS with {@code tls} (a key and certificate, e.g. self-signed) when it
+   * is not null: {@code https://} and {@code wss://}, as the real upstream is reached.
+   */
+  public static Future<Simulator> start(Vertx vertx, SimulatorSettings settings, LongSupplier clock,
+      io.vertx.core.net.KeyCertOptions tls) {
     Objects.requireNonNull(settings, "settings");
     SimulatorCore core = new SimulatorCore(settings, clock);
     // Port 0 would give each instance its own random port; a negative port is Vert.x's way of asking
@@ -54,7 +63,7 @@ public final class Simulator {
     int listenPort = settings.port() == 0 ? -RANDOM_PORT_KEYS.incrementAndGet() : settings.port();
     List<SimulatorHttpVerticle> instances = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-          SimulatorHttpVerticle instance = new SimulatorHttpVerticle(core, listenPort);
+          SimulatorHttpVerticle instance = new SimulatorHttpVerticle(core, listenPort, tls);
           instances.add(instance);
           return instance;
         }, new DeploymentOptions().setInstances(HTTP_INSTANCES))
@@ -96,6 +105,14 @@ public final class Simulator {
   /** Ground truth of one room: every message generated so far (up to the memory cap), in order. */
   public List<SimMessage> messages(long realRoomId) {
     return core.model.messages(realRoomId, core.now());
+  }
+
+  /**
+   * Ground truth of what a client could have seen by polling: the seqs ({@link SimMessage#seq}) of the room's
+   * messages that some poll answer really served (faulty answers excluded) held in a window.
+   */
+  public java.util.BitSet polledSeqs(long realRoomId) {
+    return core.model.polledSeqs(realRoomId);
   }
 
   /** Real room ids, busiest first. */

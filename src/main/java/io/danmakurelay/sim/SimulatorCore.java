@@ -115,13 +115,14 @@ final class SimulatorCore {
   /**
    * Push faults: {@code drop} (now), {@code drop-every} ({@code min_s}..{@code max_s} after each auth, 0 off),
    * {@code refuse-token}, {@code silent} ({@code on}), {@code garbage} ({@code kind}), {@code rotate-keys},
-   * {@code live} ({@code live}); {@code room} optional where it makes sense. An IP-wide refusal is {@code ban}.
+   * {@code live} ({@code live}), {@code dead-host} ({@code port}: listed first in every {@code host_list}, refusing;
+   * 0 off); {@code room} optional where it makes sense. An IP-wide refusal is {@code ban}.
    */
   private JsonObject pushControl(JsonObject op, long now) {
     Object faultValue = op.getValue("fault");
     if (!(faultValue instanceof String fault)) {
       throw new IllegalArgumentException("field 'fault' must be one of drop, drop-every, refuse-token, silent, "
-          + "garbage, rotate-keys, live");
+          + "garbage, rotate-keys, live, dead-host");
     }
     Long room = op.getValue("room") == null ? null : realRoom(op.getValue("room"));
     JsonObject answer = new JsonObject().put("fault", fault);
@@ -134,6 +135,13 @@ final class SimulatorCore {
           throw new IllegalArgumentException("fields 'min_s' <= 'max_s' must be seconds 0..86400");
         }
         push.dropEvery((long) (min * 1000), (long) (max * 1000));
+      }
+      case "dead-host" -> {
+        double port = number(op.getValue("port"), "port");
+        if (port < 0 || port > 65_535 || port != Math.rint(port)) {
+          throw new IllegalArgumentException("field 'port' must be a port 1..65535, or 0 for none");
+        }
+        push.deadHost((int) port);
       }
       case "refuse-token" -> push.refuseTokens(room);
       case "silent" -> push.silent(room, !Boolean.FALSE.equals(op.getValue("on")));
@@ -282,7 +290,18 @@ final class SimulatorCore {
           .append(",\"generated_room\":").append(r.generatedRoom())
           .append(",\"generated_admin\":").append(r.generatedAdmin())
           .append(",\"requests\":").append(r.polls())
-          .append(",\"faults\":").append(r.faults());
+          .append(",\"faults\":").append(r.faults())
+          .append(",\"polled\":").append(r.polledSeqs().cardinality());
+      if (withPush) {
+        // Which messages a served poll window held: with the seqs pushed to each connection, what a relay could capture.
+        out.append(",\"polled_seqs\":[");
+        boolean firstSeq = true;
+        for (int seq = r.polledSeqs().nextSetBit(0); seq >= 0; seq = r.polledSeqs().nextSetBit(seq + 1)) {
+          out.append(firstSeq ? "" : ",").append(seq);
+          firstSeq = false;
+        }
+        out.append(']');
+      }
       if (withMessages) {
         out.append(",\"messages\":[");
         for (int i = 0; i < r.messages().size(); i++) {

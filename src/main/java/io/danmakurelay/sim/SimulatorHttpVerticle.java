@@ -57,14 +57,17 @@ final class SimulatorHttpVerticle extends VerticleBase {
 
   private final SimulatorCore core;
   private final int requestedPort;
+  /** Key and certificate to serve TLS with, or null for plain HTTP. */
+  private final io.vertx.core.net.KeyCertOptions tls;
   private final Set<Long> slowTimers = new HashSet<>();
   private HttpServer server;
   private PushServer push;
   private final VideoRoutes videoRoutes;
 
-  SimulatorHttpVerticle(SimulatorCore core, int port) {
+  SimulatorHttpVerticle(SimulatorCore core, int port, io.vertx.core.net.KeyCertOptions tls) {
     this.core = core;
     this.requestedPort = port;
+    this.tls = tls;
     this.videoRoutes = new VideoRoutes(core.videos, core::now);
   }
 
@@ -77,7 +80,9 @@ final class SimulatorHttpVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(core.settings.host())
         .setPort(requestedPort)
-        .setCompressionSupported(false));
+        .setCompressionSupported(false)
+        .setSsl(tls != null)
+        .setKeyCertOptions(tls));
     push = new PushServer(vertx, core, core.settings.seed() + System.identityHashCode(this));
     push.start();
     return server.requestHandler(this::handle).listen();
@@ -162,7 +167,7 @@ final class SimulatorHttpVerticle extends VerticleBase {
       send(req.response(), 200, JSON, ROOMID_ERROR);
       return;
     }
-    send(req.response(), 200, JSON, core.model.pollBody(room, modern, core.now()));
+    send(req.response(), 200, JSON, core.model.servePoll(room, modern, core.now()));
   }
 
   private void fault(HttpServerRequest req, FaultMode mode, long room, boolean modern) {

@@ -3,6 +3,7 @@ package io.danmakurelay.sim;
 import io.danmakurelay.upstream.DanmakuList;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -191,6 +192,28 @@ public final class TrafficModel {
   }
 
   /**
+   * As {@link #pollBody}, for an answer really served: every message of both windows is marked as served by a
+   * poll, so the ground truth can tell what a client could have seen without the push stream.
+   */
+  public String servePoll(long realId, boolean modern, long nowMs) {
+    Room r = room(realId);
+    synchronized (r) {
+      String body = pollBody(realId, modern, nowMs);
+      r.room.markServed(r.polled);
+      r.admin.markServed(r.polled);
+      return body;
+    }
+  }
+
+  /** The seqs of the room's messages that some served poll answer held ({@link #servePoll}). */
+  public BitSet polledSeqs(long realId) {
+    Room r = room(realId);
+    synchronized (r) {
+      return (BitSet) r.polled.clone();
+    }
+  }
+
+  /**
    * Calls {@code listener} with every message the room generates from {@code nowMs} on, whoever makes the
    * model generate it (a poll, the stats, the push stream's ticker). The listener runs under the room's
    * lock: it must only hand the message on. Closing the handle stops the calls.
@@ -231,7 +254,7 @@ public final class TrafficModel {
       synchronized (r) {
         advance(r, nowMs);
         out.add(new RoomSnapshot(r.realId, r.shortId, r.rate, r.generatedRoom, r.generatedAdmin,
-            r.polls, r.faults, withMessages ? List.copyOf(r.kept) : List.of()));
+            r.polls, r.faults, withMessages ? List.copyOf(r.kept) : List.of(), (BitSet) r.polled.clone()));
       }
     }
     return out;
@@ -263,7 +286,8 @@ public final class TrafficModel {
       long generatedAdmin,
       long polls,
       long faults,
-      List<SimMessage> messages) {
+      List<SimMessage> messages,
+      BitSet polledSeqs) {
 
     public long generated() {
       return generatedRoom + generatedAdmin;
@@ -358,6 +382,7 @@ public final class TrafficModel {
     final Window admin = new Window();
     final List<SimMessage> kept = new ArrayList<>();
     final List<Consumer<SimMessage>> listeners = new ArrayList<>(2);
+    final BitSet polled = new BitSet();
     double rate;
     double nextEventMs;
     long generatedUpTo;
@@ -415,6 +440,12 @@ public final class TrafficModel {
       messages[slot] = m;
       legacy[slot] = null;
       modern[slot] = null;
+    }
+
+    void markServed(BitSet served) {
+      for (int i = 0; i < size; i++) {
+        served.set(messages[(head + i) % WINDOW].seq());
+      }
     }
 
     List<SimMessage> messages() {

@@ -99,6 +99,107 @@ class HybridPushIntegrationTest {
     }
   }
 
+  @Test
+  @DisplayName("Connections dropped every 20-40 s in 6 rooms: Kafka holds exactly what was pushed to the relay or"
+      + " served in a gethistory window, each once, and every pushed event once")
+  void droppedEveryTwentyToFortySeconds() throws Exception {
+    try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 6, 30, 23))) {
+      String base = "http://127.0.0.1:" + h.sim.port();
+      h.sim.pause();
+      List<Long> rooms = h.sim.roomIds();
+      // One busy room outruns the 10-message window while its push reconnects, so backfill cannot recover all of
+      // it: the ground truth is what the relay could see, not everything generated.
+      h.sim.setRate(rooms.get(0), 25);
+      h.startRelay(h.flags(dataDir, "gethistory",
+          "upstream.mode=hybrid",
+          "upstream.danmuInfoUrl=" + base + "/xlive/web-room/v1/index/getDanmuInfo",
+          "upstream.navUrl=" + base + "/x/web-interface/nav",
+          "upstream.buvidUrl=" + base + "/x/frontend/finger/spi",
+          "upstream.requestsPerSecond=20",
+          // A poll the simulator served but the relay gave up on would be in the truth and not in Kafka.
+          "upstream.timeoutMs=30000",
+          "rooms=" + rooms.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","))));
+      RelayHarness.await("every room connected", Duration.ofSeconds(120), () -> allConnected(h, rooms));
+      h.sim.control(new JsonObject().put("op", "push").put("fault", "drop-every").put("min_s", 20).put("max_s", 40));
+      h.sim.control(new JsonObject().put("op", "push").put("fault", "drop"));
+      long resumedAt = h.sim.stats().getLong("now");
+      h.sim.resume();
+      // Five connections after the resume: the one after the drop above, then four timed drops (80-160 s).
+      RelayHarness.await("four timed drops per room", Duration.ofSeconds(300), () -> rooms.stream()
+          .allMatch(r -> h.sim.pushConnections().stream()
+              .filter(c -> c.room() == r && c.authedAt() >= resumedAt).count() >= 5));
+      h.sim.pause();
+      h.sim.control(new JsonObject().put("op", "push").put("fault", "drop-every").put("min_s", 0).put("max_s", 0));
+      RelayHarness.await("every room connected again", Duration.ofSeconds(120), () -> allConnected(h, rooms));
+      // The last reconnects' backfill polls mark what they served; wait until the relay published at least that.
+      RelayHarness.await("the relay published the ground truth", Duration.ofSeconds(120),
+          () -> h.metric("danmaku_messages_published_total", "") >= groundTruth(h, rooms).all.size());
+
+      Truth truth = groundTruth(h, rooms);
+      List<ConsumerRecord<String, byte[]>> messages =
+          RelayHarness.consume(h.relay.bootstrapServers(), "danmaku", truth.all.size());
+      List<String> published = new ArrayList<>();
+      for (ConsumerRecord<String, byte[]> r : messages) {
+        JsonObject v = RelayHarness.json(r);
+        String key = v.getLong("room_id") + "/" + v.getString("id");
+        published.add(key);
+        String source = RelayHarness.header(r, "source");
+        if (!truth.pushed.contains(key)) {
+          assertThat(source).as("source of %s, never pushed to the relay", key).isEqualTo("gethistory");
+        } else if (!truth.polled.contains(key)) {
+          assertThat(source).as("source of %s, in no gethistory window", key).isEqualTo("push");
+        }
+      }
+      assertThat(published).as("published twice").doesNotHaveDuplicates();
+      assertThat(published).containsExactlyInAnyOrderElementsOf(truth.all);
+      Set<String> onlyPolled = new HashSet<>(truth.all);
+      onlyPolled.removeAll(truth.pushed);
+      assertThat(onlyPolled).as("messages only a backfill or stand-in poll saw").isNotEmpty();
+      assertThat(h.metric("danmaku_backfilled_messages_total", "")).isPositive();
+      assertThat(h.metric("danmaku_push_reconnects_total", "reason=\"closed\"")).isGreaterThanOrEqualTo(6 * 5);
+
+      List<String> eventTruth = new ArrayList<>();
+      for (PushConnectionStats c : h.sim.pushConnections()) {
+        eventTruth.addAll(c.eventIds());
+      }
+      List<ConsumerRecord<String, byte[]>> events =
+          RelayHarness.consume(h.relay.bootstrapServers(), "danmaku-events", eventTruth.size());
+      List<String> eventIds = new ArrayList<>();
+      for (ConsumerRecord<String, byte[]> r : events) {
+        eventIds.add(RelayHarness.json(r).getJsonObject("raw").getString("sim_id"));
+      }
+      assertThat(eventIds).as("events published twice").doesNotHaveDuplicates();
+      assertThat(eventIds).containsExactlyInAnyOrderElementsOf(eventTruth);
+    }
+  }
+
+  /** What the relay could have seen, as room/id_str: pushed to one of its connections, or in a served poll window. */
+  record Truth(Set<String> pushed, Set<String> polled, Set<String> all) {}
+
+  private static Truth groundTruth(RelayHarness h, List<Long> rooms) {
+    Set<String> pushed = new HashSet<>();
+    Set<String> polled = new HashSet<>();
+    List<PushConnectionStats> connections = h.sim.pushConnections();
+    for (long r : rooms) {
+      java.util.BitSet seqs = h.sim.polledSeqs(r);
+      // Read after the seqs above, so it holds every message they name.
+      List<io.danmakurelay.sim.SimMessage> all = h.sim.messages(r);
+      for (PushConnectionStats c : connections) {
+        if (c.room() == r) {
+          for (int seq : c.messageSeqs()) {
+            pushed.add(r + "/" + all.get(seq).idStr());
+          }
+        }
+      }
+      for (int seq = seqs.nextSetBit(0); seq >= 0; seq = seqs.nextSetBit(seq + 1)) {
+        polled.add(r + "/" + all.get(seq).idStr());
+      }
+    }
+    Set<String> union = new HashSet<>(pushed);
+    union.addAll(polled);
+    return new Truth(pushed, polled, union);
+  }
+
   private static boolean allConnected(RelayHarness h, List<Long> rooms) throws Exception {
     for (long r : rooms) {
       if (!"connected".equals(state(h, r))) {

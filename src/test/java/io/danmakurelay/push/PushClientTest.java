@@ -116,20 +116,25 @@ class PushClientTest {
     simVertx.close().await(10, TimeUnit.SECONDS);
   }
 
-  RelayConfig config(long heartbeatMs) {
+  RelayConfig config(long heartbeatMs, String... more) {
     String base = "http://127.0.0.1:" + sim.port();
-    return ConfigLoader.load(null, Map.of(), List.of(
+    List<String> flags = new ArrayList<>(List.of(
         "upstream.danmuInfoUrl=" + base + "/xlive/web-room/v1/index/getDanmuInfo",
         "upstream.navUrl=" + base + "/x/web-interface/nav",
         "upstream.buvidUrl=" + base + "/x/frontend/finger/spi",
         "push.heartbeatMs=" + heartbeatMs,
         "push.reconnectInitialMs=100",
         "push.reconnectMaxMs=800"));
+    flags.addAll(List.of(more));
+    return ConfigLoader.load(null, Map.of(), flags);
   }
 
   void startClient(long heartbeatMs, long... rooms) throws Exception {
+    startClient(config(heartbeatMs), rooms);
+  }
+
+  void startClient(RelayConfig config, long... rooms) throws Exception {
     gate = new UpstreamGate(50, 1_000, 5_000);
-    RelayConfig config = config(heartbeatMs);
     client = onContext(() -> new PushClient(vertx, config, gate, System::currentTimeMillis, recorder, registry));
     for (long room : rooms) {
       client.follow(room);
@@ -203,6 +208,97 @@ class PushClientTest {
   }
 
   @Test
+  @DisplayName("With upstream.cookie and upstream.uid the auth packet carries that uid and the cookie's buvid3; no"
+      + " anonymous buvid is fetched")
+  void cookieIdentity() throws Exception {
+    long room = room(0);
+    String buvid3 = "0A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F912345infoc";
+    startClient(config(30_000, "upstream.cookie=SESSDATA=abc%2C123; buvid3=" + buvid3 + "; bili_jct=x",
+        "upstream.uid=424242"), room);
+    await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
+    PushConnectionStats c = authed(room).get(0);
+    JsonObject body = new JsonObject(new String(HexFormat.of().parseHex(c.authPacket()), 16,
+        c.authPacket().length() / 2 - 16, StandardCharsets.UTF_8));
+    assertThat(body.getLong("uid")).isEqualTo(424242);
+    assertThat(body.getString("buvid")).isEqualTo(buvid3);
+    assertThat(c.uid()).isEqualTo(424242);
+    assertThat(sim.pushStats().getLong("spi_requests")).isZero();
+  }
+
+  @Test
+  @DisplayName("wss: with an https getDanmuInfo URL the client asks over TLS and holds the stream over wss"
+      + " (a simulator with a self-signed certificate the JVM is told to trust)")
+  void secureStream(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path store = dir.resolve("sim.p12");
+    Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+        .toString(), "-genkeypair", "-alias", "sim", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-keystore", store.toString(), "-storetype", "PKCS12",
+        "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+    String keytoolOutput = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(keytool.exitValue()).as(keytoolOutput).isZero();
+    // The relay trusts what the JVM trusts (the real upstream has a public certificate): point the JVM at the
+    // simulator's for this test only.
+    Map<String, String> saved = new java.util.HashMap<>();
+    for (String key : List.of("javax.net.ssl.trustStore", "javax.net.ssl.trustStorePassword", "javax.net.ssl.trustStoreType")) {
+      saved.put(key, System.getProperty(key));
+    }
+    System.setProperty("javax.net.ssl.trustStore", store.toString());
+    System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
+    System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+    Simulator tlsSim = Simulator.start(simVertx, SimulatorSettings.defaults(0, 2, 10, 9), System::currentTimeMillis,
+        new io.vertx.core.net.PfxOptions().setPath(store.toString()).setPassword("changeit")).await(30, TimeUnit.SECONDS);
+    try {
+      String base = "https://127.0.0.1:" + tlsSim.port();
+      long room = tlsSim.roomIds().get(0);
+      startClient(ConfigLoader.load(null, Map.of(), List.of(
+          "upstream.danmuInfoUrl=" + base + "/xlive/web-room/v1/index/getDanmuInfo",
+          "upstream.navUrl=" + base + "/x/web-interface/nav",
+          "upstream.buvidUrl=" + base + "/x/frontend/finger/spi")), room);
+      await().atMost(WAIT).until(() -> recorder.connects(room) >= 1 && recorder.ids(room).size() >= 5);
+      List<SimMessage> all = tlsSim.messages(room);
+      await().atMost(WAIT).until(() -> {
+        List<String> pushed = new ArrayList<>();
+        tlsSim.pushConnections().stream().filter(c -> c.room() == room)
+            .forEach(c -> java.util.Arrays.stream(c.messageSeqs()).forEach(seq -> pushed.add(tlsSim.messages(room).get(seq).idStr())));
+        return recorder.ids(room).equals(pushed);
+      });
+      assertThat(all).isNotEmpty();
+      assertThat(tlsSim.pushStats().getLong("danmu_info_requests")).isEqualTo(1);
+      assertThat(tlsSim.pushConnections()).filteredOn(c -> c.authedAt() > 0).hasSize(1);
+    } finally {
+      saved.forEach((k, v) -> {
+        if (v == null) {
+          System.clearProperty(k);
+        } else {
+          System.setProperty(k, v);
+        }
+      });
+      tlsSim.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("A host_list whose first host refuses connections: the client moves on to the next host")
+  void hostListRotation() throws Exception {
+    int refusing;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      refusing = probe.getLocalPort();
+    }
+    control(new JsonObject().put("op", "push").put("fault", "dead-host").put("port", refusing));
+    long room = room(0);
+    startClient(30_000, room);
+    await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
+    assertThat(counter("danmaku.push.reconnects", "reason", "connect_failed")).isEqualTo(1);
+    assertThat(authed(room)).hasSize(1);
+    assertThat(sim.pushStats().getLong("danmu_info_requests")).as("the token is kept across hosts").isEqualTo(1);
+    // The next drop goes on with the host that works (index 1), not back to the refusing one.
+    control(new JsonObject().put("op", "push").put("fault", "drop"));
+    await().atMost(WAIT).until(() -> recorder.connects(room) >= 2);
+    assertThat(counter("danmaku.push.reconnects", "reason", "connect_failed")).isEqualTo(1);
+  }
+
+  @Test
   @DisplayName("Every message pushed (brotli and zlib bodies of several packets) arrives once, in order, with gethistory's id_str and ct")
   void messagesMatchGroundTruth() throws Exception {
     long room = room(0);
@@ -211,8 +307,10 @@ class PushClientTest {
     await().atMost(WAIT).until(() -> recorder.ids(room).size() >= 150);
     await().atMost(WAIT).until(() -> recorder.ids(room).equals(pushedIds(room)));
     assertThat(recorder.ids(room)).doesNotHaveDuplicates();
+    // Received first, the truth after: messages keep arriving, and the simulator holds every message it pushed.
+    List<Danmaku> received = List.copyOf(recorder.danmaku.get(room));
     Map<String, SimMessage> truth = sim.messages(room).stream().collect(Collectors.toMap(SimMessage::idStr, m -> m));
-    for (Danmaku d : recorder.danmaku.get(room)) {
+    for (Danmaku d : received) {
       SimMessage m = truth.get(d.idStr());
       assertThat(d.checkCt()).isEqualTo(m.ct());
       assertThat(d.text()).isEqualTo(m.text());
@@ -240,7 +338,9 @@ class PushClientTest {
     }
     double mean = gaps.stream().mapToLong(Long::longValue).average().orElseThrow();
     assertThat(mean).isBetween(300.0, 700.0);
-    assertThat(gaps).allSatisfy(g -> assertThat(g).isBetween(50L, 2_000L));
+    // No lower bound per gap: on a loaded machine two heartbeats sent 400 ms apart can be read by the simulator's
+    // event loop 1 ms apart; the mean and the upper bound still fail if the cadence is wrong or heartbeats stop.
+    assertThat(gaps).allSatisfy(g -> assertThat(g).isLessThan(2_000L));
   }
 
   @Test
