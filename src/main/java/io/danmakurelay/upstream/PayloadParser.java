@@ -44,10 +44,18 @@ public final class PayloadParser {
 
   /** Parses a poll answer given its HTTP status, Content-Type header (may be null) and body. */
   public static PollResult parsePoll(int httpStatus, String contentType, Buffer body) {
-    String text = bodyText(body);
     if (httpStatus == 412) {
       return riskFailure("HTTP 412 (risk control)");
     }
+    // The usual answer (2xx, code 0) is parsed straight from its bytes: decoding every body to a String first
+    // cost a copy of each answer. Anything else goes the way of the text, which the failure reasons quote.
+    if (isSuccessStatus(httpStatus)) {
+      JsonObject json = parseObjectBytes(body);
+      if (json != null && Long.valueOf(0).equals(integral(json.getValue("code")))) {
+        return parseCodeZero(json);
+      }
+    }
+    String text = bodyText(body);
     JsonObject json = parseObject(text);
     if (json != null && isRiskCode(json)) {
       return riskFailure("code " + codeText(json) + ": " + message(json));
@@ -71,6 +79,10 @@ public final class PayloadParser {
       FailureKind kind = mentionsInvalidRoom(json, text, httpStatus) ? FailureKind.INVALID_ROOM : FailureKind.RETRY;
       return new PollResult.Failure(PollOutcome.API_ERROR, kind, reason("code " + code + ": " + message(json)));
     }
+    return parseCodeZero(json);
+  }
+
+  private static PollResult parseCodeZero(JsonObject json) {
     try {
       return parseWindows(json);
     } catch (BadPayload e) {
@@ -245,6 +257,18 @@ public final class PayloadParser {
 
   private static String bodyText(Buffer body) {
     return body == null ? "" : body.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The body's bytes as a JSON object, or null when they are not one (then the text path decides). */
+  private static JsonObject parseObjectBytes(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return null;
+    }
+    try {
+      return new JsonObject(body);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** The body as a JSON object, or null when it is not one (HTML, truncated, an array, garbage). */
