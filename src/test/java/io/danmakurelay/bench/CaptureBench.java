@@ -244,9 +244,23 @@ public final class CaptureBench {
     }
   }
 
-  /** A WebSocket client subscribed to {@code rooms}, as a dashboard or an overlay would be. */
+  /**
+   * A WebSocket client subscribed to {@code rooms}, as a dashboard or an overlay would be. The handshake is tried
+   * a few times: on a machine loaded by other builds one was once closed before it completed.
+   */
   private static WebSocket watch(Vertx vertx, int httpPort, Set<Long> rooms) throws Exception {
-    WebSocket ws = vertx.createWebSocketClient().connect(httpPort, "127.0.0.1", "/ws").await(30, TimeUnit.SECONDS);
+    WebSocket ws = null;
+    for (int attempt = 1; ws == null; attempt++) {
+      try {
+        ws = vertx.createWebSocketClient().connect(httpPort, "127.0.0.1", "/ws").await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        if (attempt == 5) {
+          throw e;
+        }
+        System.out.println("  /ws handshake failed (" + e + "); trying again");
+        BenchSupport.sleep(2000);
+      }
+    }
     java.util.concurrent.CompletableFuture<String> subscribed = new java.util.concurrent.CompletableFuture<>();
     ws.textMessageHandler(text -> {
       JsonObject frame = new JsonObject(text);
