@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Capture benchmark (issue 6): scenarios S1, S2 and LIVE (rooms going live and offline), poll.strategy fixed and
 # adaptive, each for real: simulator -> relay jar (own process) -> embedded Kafka, compared with the simulator's
-# ground truth. Prints captured/generated, duplicates, requests/s, gaps and delay per run, then a table.
+# ground truth. Prints per run: captured/generated beside the oracle allocation of CaptureSimulation for the
+# run's true rates, duplicates, requests/s, the most requests in any sliding second at the simulator (its exact
+# counter), gaps, delay p50/p95 for watched rooms (a /ws client subscribes to five) and the others, and the time
+# from restarting the relay (same state topic) to its first poll; then a table.
 #   scripts/bench-capture.sh [--quick] [--scenario S1|S2|LIVE]... [--strategy fixed|adaptive]...
 #                            [--warmup SECONDS] [--window SECONDS] [--api ajax-msg|gethistory]
 # Full run (3 scenarios x 2 strategies, 40 s warm-up + 90 s window each): about 15 minutes.
@@ -12,4 +15,5 @@ case " ${*^^} " in *" PUSH "*) exec scripts/bench-push.sh ;; esac
 mvn -B -q -DskipTests package test-compile >&2
 mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
-exec java -Xmx2g -cp "$cp" io.danmakurelay.bench.CaptureBench target/danmaku-relay.jar "$@"
+java -Xmx2g -cp "$cp" io.danmakurelay.bench.CaptureBench target/danmaku-relay.jar "$@"
+# The polling scenarios are done; a PUSH scenario (scripts/bench-push.sh) runs after them here.

@@ -12,7 +12,8 @@ import java.util.List;
  * @param source   the {@code source} header of the messages ({@code ajax-msg}, {@code gethistory},
  *                 {@code push}, {@code video-pool}, {@code video-history})
  * @param items    fresh messages, in stream order (may be empty: a state-only batch)
- * @param state    the stream's new dedupe state (opaque to the pipeline), or null when it did not change
+ * @param state    the stream's new dedupe state (opaque to the pipeline, which adds the stream's seq to it: a
+ *                 fresh object the source does not touch again), or null when it did not change
  * @param side     records that go with the batch (events, metadata, state entries)
  */
 public record SourceBatch(StreamKey stream, String source, List<SourceItem> items, JsonObject state,

@@ -1,10 +1,12 @@
 package io.danmakurelay.bench;
 
 import io.danmakurelay.kafka.EmbeddedKafka;
+import io.danmakurelay.poll.CaptureSimulation;
 import io.danmakurelay.sim.SimMessage;
 import io.danmakurelay.sim.Simulator;
 import io.danmakurelay.sim.SimulatorSettings;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
@@ -13,10 +15,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -58,6 +62,12 @@ public final class CaptureBench {
   /** Rooms of the Zipf tail that are silent, go live at 50 msg/s for part of the window, then go silent again. */
   static final long[] LIVE_ROOMS = {1_000_600, 1_000_700, 1_000_800, 1_000_900};
   static final double LIVE_RATE = 50;
+  /**
+   * Zipf ranks (room id = FIRST_ROOM + rank - 1) that a WebSocket client of the driver subscribes to for the whole
+   * run: the relay polls them within {@code poll.watchedMaxDelayMs}, out of the same budget. From busy to quiet,
+   * none of them a LIVE room.
+   */
+  static final int[] WATCHED_RANKS = {10, 50, 200, 500, 950};
 
   public static void main(String[] args) throws Exception {
     String jar = args[0];
@@ -151,6 +161,11 @@ public final class CaptureBench {
       long started = System.currentTimeMillis();
       awaitResolved(api0, relay, log);
       long resolvedAfterMs = System.currentTimeMillis() - started;
+      Set<Long> watched = new HashSet<>();
+      for (int rank : WATCHED_RANKS) {
+        watched.add(FIRST_ROOM + rank - 1);
+      }
+      WebSocket watcher = watch(vertx, httpPort, watched);
       BenchSupport.sleep(warmup * 1000L);
 
       String m0 = BenchSupport.get(api0 + "/metrics");
@@ -173,11 +188,9 @@ public final class CaptureBench {
       JsonObject s1 = stats1.getJsonObject("totals");
       double cpu1 = BenchSupport.cpuSeconds(relay.pid());
       BenchSupport.sleep(DRAIN_SECONDS * 1000L);
+      watcher.close().await(10, TimeUnit.SECONDS);
       JsonObject sEnd = sim.stats().getJsonObject("totals");
-      relay.destroy();
-      if (!relay.waitFor(60, TimeUnit.SECONDS)) {
-        relay.destroyForcibly();
-      }
+      stop(relay);
 
       Map<Long, List<SimMessage>> truth = new HashMap<>();
       for (long room : sim.roomIds()) {
@@ -188,12 +201,14 @@ public final class CaptureBench {
       }
       List<ConsumerRecord<String, byte[]>> records = consumeAll(kafka.bootstrapServers(), topic);
       CaptureBenchMatcher.Outcome match = CaptureBenchMatcher.match(truth, records, t0, t1,
-          scenario.liveRooms() ? LIVE_ROOMS : new long[0]);
+          scenario.liveRooms() ? LIVE_ROOMS : new long[0], watched);
+      Restart restart = restart(sim, cmd, work.resolve(tag + "-restart.log"));
+      double oracle = oracle(stats1, scenario.budget());
       double seconds = (t1 - t0) / 1000.0;
       Map<Long, JsonObject> relayRooms = new HashMap<>();
       roomsAtEnd.forEach(o -> relayRooms.put(((JsonObject) o).getLong("room_id"), (JsonObject) o));
       StringBuilder rates = new StringBuilder();
-      JsonArray simRooms = stats1.getJsonArray("rooms");
+      JsonArray simRooms = rankedRooms(stats1);
       for (int rank : new int[] {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}) {
         JsonObject simRoom = simRooms.getJsonObject(rank - 1);
         JsonObject relayRoom = relayRooms.get(simRoom.getLong("room_id"));
@@ -208,7 +223,9 @@ public final class CaptureBench {
           .sorted((a, b) -> Long.compare(b.getLong("gaps"), a.getLong("gaps"))).limit(6)
           .map(o -> o.getLong("room_id") + ":" + o.getLong("gaps") + "@" + o.getValue("interval_ms") + "ms")
           .collect(Collectors.joining(" ")));
-      return new Result(scenario, strategy, resolvedAfterMs / 1000.0, match,
+      System.out.println("  " + tag + ": restart with the state topic: first poll " + restart.firstPollMs()
+          + " ms after the process started, " + restart.roomInits() + " room_init requests (0: every id remembered)");
+      return new Result(scenario, strategy, resolvedAfterMs / 1000.0, match, oracle, restart,
           (s1.getLong("requests") - s0.getLong("requests")) / seconds,
           maxInWindow, sEnd.getInteger("max_requests_1s"), sEnd.getLong("requests_rejected_412"),
           BenchSupport.metric(m1, "danmaku_gaps_total", "") - BenchSupport.metric(m0, "danmaku_gaps_total", ""),
@@ -217,6 +234,100 @@ public final class CaptureBench {
       relay.destroyForcibly();
       sim.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Stops a relay as an operator would (SIGTERM: it flushes), forcibly after 60 s. */
+  private static void stop(Process relay) throws InterruptedException {
+    relay.destroy();
+    if (!relay.waitFor(60, TimeUnit.SECONDS)) {
+      relay.destroyForcibly();
+    }
+  }
+
+  /**
+   * A WebSocket client subscribed to {@code rooms}, as a dashboard or an overlay would be. The handshake is tried
+   * a few times: on a machine loaded by other builds one was once closed before it completed.
+   */
+  private static WebSocket watch(Vertx vertx, int httpPort, Set<Long> rooms) throws Exception {
+    WebSocket ws = null;
+    for (int attempt = 1; ws == null; attempt++) {
+      try {
+        ws = vertx.createWebSocketClient().connect(httpPort, "127.0.0.1", "/ws").await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        if (attempt == 5) {
+          throw e;
+        }
+        System.out.println("  /ws handshake failed (" + e + "); trying again");
+        BenchSupport.sleep(2000);
+      }
+    }
+    java.util.concurrent.CompletableFuture<String> subscribed = new java.util.concurrent.CompletableFuture<>();
+    ws.textMessageHandler(text -> {
+      JsonObject frame = new JsonObject(text);
+      if (!"danmaku".equals(frame.getString("op"))) {
+        subscribed.complete(frame.getString("op"));
+      }
+    });
+    ws.writeTextMessage(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray(new ArrayList<>(rooms)))
+        .encode()).await(30, TimeUnit.SECONDS);
+    String op = subscribed.get(30, TimeUnit.SECONDS);
+    if (!"subscribed".equals(op)) {
+      throw new IllegalStateException("subscribing to the watched rooms answered " + op);
+    }
+    return ws;
+  }
+
+  /** How a restart with the run's state topic went: time from process start to the first poll at the simulator. */
+  record Restart(long firstPollMs, long roomInits) {}
+
+  /**
+   * Starts the same relay again (same topics: the resolved ids are in the state topic) and measures how long
+   * after the process started the simulator receives its first poll, and how many room_init it asks for.
+   */
+  private static Restart restart(Simulator sim, List<String> cmd, Path log) throws Exception {
+    JsonObject before = sim.stats().getJsonObject("totals");
+    long polls = before.getLong("poll_requests");
+    long startedNs = System.nanoTime();
+    Process relay = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .directory(new File(".")).start();
+    try {
+      long deadline = startedNs + 120_000_000_000L;
+      while (sim.stats().getJsonObject("totals").getLong("poll_requests") <= polls) {
+        if (!relay.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("the restarted relay did not poll within 120 s; see " + log);
+        }
+        BenchSupport.sleep(10);
+      }
+      long firstPollMs = (System.nanoTime() - startedNs) / 1_000_000;
+      // A second of polling, so that a relay resolving everything again would show it.
+      BenchSupport.sleep(1000);
+      long inits = sim.stats().getJsonObject("totals").getLong("room_init_requests") - before.getLong("room_init_requests");
+      stop(relay);
+      return new Restart(firstPollMs, inits);
+    } finally {
+      relay.destroyForcibly();
+    }
+  }
+
+  /**
+   * The capture of the virtual-time model's oracle ({@link CaptureSimulation#oracleCapture}: the best any poll plan
+   * can do knowing the true rates) for the simulator's rates of this very run and the whole budget.
+   */
+  private static double oracle(JsonObject stats, int budget) {
+    JsonArray rooms = stats.getJsonArray("rooms");
+    double[] rates = new double[rooms.size()];
+    for (int i = 0; i < rates.length; i++) {
+      rates[i] = rooms.getJsonObject(i).getDouble("rate");
+    }
+    return CaptureSimulation.oracleCapture(rates, budget, 100, 60_000);
+  }
+
+  /** The simulator's rooms, busiest first. */
+  private static JsonArray rankedRooms(JsonObject stats) {
+    List<JsonObject> rooms = new ArrayList<>();
+    stats.getJsonArray("rooms").forEach(o -> rooms.add((JsonObject) o));
+    rooms.sort((a, b) -> Double.compare(b.getDouble("rate"), a.getDouble("rate")));
+    return new JsonArray(new ArrayList<>(rooms));
   }
 
   /** Waits until the relay has resolved every room (GET /api/rooms gives each a room_id): room_init costs budget. */
@@ -342,12 +453,13 @@ public final class CaptureBench {
 
   /** One run's figures. */
   record Result(Scenario scenario, String strategy, double resolvedAfterS, CaptureBenchMatcher.Outcome match,
-      double requestsPerSecond, int maxInWindow, int maxRequests1s, long rejected412, double gaps, double relayCpu, double load) {
+      double oracle, Restart restart, double requestsPerSecond, int maxInWindow, int maxRequests1s, long rejected412, double gaps, double relayCpu, double load) {
 
-    static final String HEADER = String.format("%-5s %-8s %6s %8s %8s %7s %4s %5s %6s %5s %5s %5s %5s %7s %7s %5s %5s",
-        "scen", "strategy", "budget", "generatd", "captured", "capt%", "dups", "unmat", "req/s", "maxW", "maxR",
-        "412s",
-        "gaps", "delay50", "delay95", "cpu", "load");
+    static final String HEADER = String.format("%-5s %-8s %6s %8s %8s %7s %7s %6s %4s %5s %6s %5s %5s %5s %5s %7s %7s"
+            + " %6s %6s %7s %7s %7s %5s %5s",
+        "scen", "strategy", "budget", "generatd", "captured", "capt%", "oracle", "of-or", "dups", "unmat", "req/s",
+        "maxW", "maxR", "412s", "gaps", "delay50", "delay95", "wat50", "wat95", "unw50", "unw95", "restart", "cpu",
+        "load");
     static final String LEGEND = """
         generatd/captured: messages generated inside the window (simulator ground truth) / found in Kafka
         dups: records beyond the ground truth (same dedupe id twice, or a message more often than it was sent)
@@ -355,16 +467,23 @@ public final class CaptureBench {
         maxW: most requests in any 1 s of the window (simulator counter read every 50 ms, reads <= 1 s apart)
         maxR: most requests the simulator saw in any sliding 1 s over the whole run, room_init included (exact)
         412s: requests refused by risk control (simulator limit off: 0 expected); gaps: relay danmaku_gaps_total
+        oracle: the capture of CaptureSimulation's oracle allocation for this run's true rates and budget; of-or: capt/oracle
         delay50/95: Kafka record timestamp (producer CreateTime) - simulator send time (ms resolution), ms
+        wat50/95: the same for the rooms a /ws client watched (ranks 10, 50, 200, 500, 950); unw50/95: the other rooms
+        restart: ms from starting the relay process again (same state topic) to its first poll at the simulator
         cpu: relay CPU cores used in the window; load: 1-min load average at the end of the window""";
 
     String row() {
-      String base = String.format(Locale.ROOT, "%-5s %-8s %6d %8d %8d %6.1f%% %4d %5d %6.1f %5d %5d %5d %5.0f %7.0f"
-              + " %7.0f %5.2f %5.2f",
-          scenario.name(), strategy, scenario.budget(), match.generated(), match.captured(),
-          100.0 * match.captured() / Math.max(1, match.generated()), match.duplicates(), match.unmatched(),
-          requestsPerSecond, maxInWindow, maxRequests1s, rejected412, gaps, match.delayMedianMs(), match.delayP95Ms(), relayCpu,
-          load);
+      double capture = (double) match.captured() / Math.max(1, match.generated());
+      String base = String.format(Locale.ROOT, "%-5s %-8s %6d %8d %8d %6.1f%% %6.1f%% %5.1f%% %4d %5d %6.1f %5d %5d %5d"
+              + " %5.0f %7.0f %7.0f %6.0f %6.0f %7.0f %7.0f %7d %5.2f %5.2f",
+          scenario.name(), strategy, scenario.budget(), match.generated(), match.captured(), 100.0 * capture,
+          100.0 * oracle, 100.0 * capture / oracle, match.duplicates(), match.unmatched(),
+          requestsPerSecond, maxInWindow, maxRequests1s, rejected412, gaps, match.delayMedianMs(), match.delayP95Ms(),
+          match.watched().medianMs(), match.watched().p95Ms(), match.unwatched().medianMs(), match.unwatched().p95Ms(),
+          restart.firstPollMs(), relayCpu, load);
+      base += String.format(Locale.ROOT, "%n      watched rooms: %d of %d captured; restart: %d room_init", match.watched()
+          .captured(), match.watched().generated(), restart.roomInits());
       if (scenario.liveRooms()) {
         base += String.format(Locale.ROOT, "%n      live rooms: %d of %d captured (%.1f%%), median delay %.0f ms",
             match.liveCaptured(), match.liveGenerated(), 100.0 * match.liveCaptured() / Math.max(1,

@@ -23,14 +23,19 @@ final class CaptureBenchMatcher {
 
   /** What a run delivered, for messages generated in [from, to). Delays are record timestamp - send time. */
   record Outcome(long generated, long captured, long duplicates, long unmatched, double delayMedianMs,
-      double delayP95Ms, long liveGenerated, long liveCaptured, double liveDelayMedianMs, String busiestRooms) {}
+      double delayP95Ms, long liveGenerated, long liveCaptured, double liveDelayMedianMs, String busiestRooms,
+      Delays watched, Delays unwatched) {}
+
+  /** Delays of the messages captured in rooms that had a {@code /ws} subscriber, or in the others. */
+  record Delays(long captured, long generated, double medianMs, double p95Ms) {}
 
   private CaptureBenchMatcher() {}
 
   static Outcome match(Map<Long, List<SimMessage>> truth, List<ConsumerRecord<String, byte[]>> records,
-      long fromMs, long toMs, long[] liveRooms) {
+      long fromMs, long toMs, long[] liveRooms, Set<Long> watched) {
     Set<Long> live = new HashSet<>();
     Arrays.stream(liveRooms).forEach(live::add);
+    long[] generatedByWatch = new long[2];
     Map<String, ArrayDeque<SimMessage>> pending = new HashMap<>();
     long generated = 0;
     long liveGenerated = 0;
@@ -39,6 +44,7 @@ final class CaptureBenchMatcher {
         pending.computeIfAbsent(key(m.roomId(), m.list().wireName(), m.uid(), m.text(), m.timeline(), m.rnd()), k -> new ArrayDeque<>()).add(m);
         if (m.tsMs() >= fromMs && m.tsMs() < toMs) {
           generated++;
+          generatedByWatch[watched.contains(m.roomId()) ? 1 : 0]++;
           if (live.contains(m.roomId())) {
             liveGenerated++;
           }
@@ -61,6 +67,8 @@ final class CaptureBenchMatcher {
     long repeatedIds = 0;
     List<Long> delays = new ArrayList<>();
     List<Long> liveDelays = new ArrayList<>();
+    List<Long> watchedDelays = new ArrayList<>();
+    List<Long> unwatchedDelays = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : records) {
       JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
       if (!ids.add(v.getLong("room_id") + "/" + v.getString("id"))) {
@@ -82,6 +90,7 @@ final class CaptureBenchMatcher {
         captured++;
         perRoom.get(m.roomId())[1]++;
         delays.add(r.timestamp() - m.tsMs());
+        (watched.contains(m.roomId()) ? watchedDelays : unwatchedDelays).add(r.timestamp() - m.tsMs());
         if (live.contains(m.roomId())) {
           liveCaptured++;
           liveDelays.add(r.timestamp() - m.tsMs());
@@ -89,7 +98,12 @@ final class CaptureBenchMatcher {
       }
     }
     return new Outcome(generated, captured, Math.max(excess, repeatedIds), unmatched, percentile(delays, 0.5),
-        percentile(delays, 0.95), liveGenerated, liveCaptured, percentile(liveDelays, 0.5), busiest(perRoom));
+        percentile(delays, 0.95), liveGenerated, liveCaptured, percentile(liveDelays, 0.5), busiest(perRoom),
+        delays(watchedDelays, generatedByWatch[1]), delays(unwatchedDelays, generatedByWatch[0]));
+  }
+
+  private static Delays delays(List<Long> values, long generated) {
+    return new Delays(values.size(), generated, percentile(values, 0.5), percentile(values, 0.95));
   }
 
   private static String key(long room, String list, long uid, String text, String timeline, String rnd) {

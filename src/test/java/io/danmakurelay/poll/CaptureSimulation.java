@@ -115,7 +115,7 @@ public final class CaptureSimulation {
    * {@link AdaptiveStrategy} with the whole budget and the real maxInterval floor, each room polled on a
    * perfect period, capture = Σ p·E[min(Poisson(λ/p), 10)] / Σ λ.
    */
-  static double oracleCapture(double[] rates, double budget, long minIntervalMs, long maxIntervalMs) {
+  public static double oracleCapture(double[] rates, double budget, long minIntervalMs, long maxIntervalMs) {
     double lowest = 1000.0 / maxIntervalMs;
     double highest = 1000.0 / minIntervalMs;
     double lo = Math.log(1e-9);

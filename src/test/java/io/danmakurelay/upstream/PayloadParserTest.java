@@ -421,4 +421,28 @@ class PayloadParserTest {
 
     assertThat(pollFailure(200, JSON, deep).outcome()).isEqualTo(PollOutcome.PARSE_ERROR);
   }
+
+  @Test
+  @DisplayName("reads a timeline digit by digit exactly as the strict formatter does: UTC+8, impossible dates and"
+      + " any other shape refused")
+  void timelineFastPathMatchesTheFormatter() {
+    java.time.format.DateTimeFormatter strict = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss",
+        java.util.Locale.ROOT).withResolverStyle(java.time.format.ResolverStyle.STRICT);
+    String[] timelines = {"2026-11-29 12:00:00", "2024-02-29 23:59:59", "0001-01-01 00:00:00", "2026-02-29 12:00:00",
+        "2026-02-30 12:00:00", "2026-11-29 24:00:00", "2026-11-29 12:60:00", "2026-13-01 00:00:00",
+        "2026-00-10 00:00:00", "2026-11-29T12:00:00", "2026-11-29 12:00", "2026-11-29 12:00:00 ", " 026-11-29 12:00:00",
+        "2026-1a-29 12:00:00", "\uff12026-11-29 12:00:00", "+2026-11-29 12:00:00", ""};
+    for (String timeline : timelines) {
+      Long expected;
+      try {
+        expected = java.time.LocalDateTime.parse(timeline, strict).toInstant(java.time.ZoneOffset.ofHours(8))
+            .toEpochMilli();
+      } catch (java.time.format.DateTimeParseException e) {
+        expected = null;
+      }
+      assertThat(PayloadParser.timelineMillis(timeline)).as(timeline).isEqualTo(expected);
+    }
+    assertThat(PayloadParser.timelineMillis("2026-11-29 12:00:00")).isEqualTo(Instant.parse("2026-11-29T04:00:00Z")
+        .toEpochMilli());
+  }
 }
