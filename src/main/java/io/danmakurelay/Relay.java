@@ -1,5 +1,6 @@
 package io.danmakurelay;
 
+import io.danmakurelay.cluster.ClusterView;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.EmbeddedKafka;
 import io.danmakurelay.kafka.KafkaSink;
@@ -97,7 +98,8 @@ public final class Relay implements AutoCloseable {
           config.backoff().maxMs(), config.upstream().timeoutMs() + 1000);
       poller.set(new PollerVerticle(config, pipeline, state, registry, gate));
       video.set(new VideoVerticle(config, pipeline, state, gate, registry));
-      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
+      ClusterView cluster = ClusterView.single(config.cluster().group(), instanceId(config));
+      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state, cluster);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       if (config.upstream().pushEnabled()) {
         startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
@@ -117,6 +119,20 @@ public final class Relay implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** {@code cluster.instanceId}, or host name and HTTP port: unique among relays of one group. */
+  static String instanceId(RelayConfig config) {
+    if (!config.cluster().instanceId().isEmpty()) {
+      return config.cluster().instanceId();
+    }
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "localhost";
+    }
+    return host + ":" + config.http().port();
   }
 
   /** The push source runs on the poller's context, whose rooms and dedupers it shares (modes push, hybrid). */
