@@ -6,6 +6,8 @@ import io.danmakurelay.kafka.EmbeddedKafka;
 import io.danmakurelay.kafka.KafkaSink;
 import io.danmakurelay.kafka.RecordFormat;
 import io.danmakurelay.kafka.RelayState;
+import io.danmakurelay.kafka.StateFeed;
+import io.danmakurelay.pipeline.StateKeys;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.push.PushSource;
@@ -39,9 +41,12 @@ public final class Relay implements AutoCloseable {
   private final KafkaSink sink;
   private final Vertx vertx;
   private final WebVerticle web;
+  private final StateFeed roomList;
 
-  private Relay(EmbeddedKafka embedded, String bootstrapServers, KafkaSink sink, Vertx vertx, WebVerticle web) {
+  private Relay(EmbeddedKafka embedded, String bootstrapServers, KafkaSink sink, Vertx vertx, WebVerticle web,
+      StateFeed roomList) {
     this.embedded = embedded;
+    this.roomList = roomList;
     this.bootstrapServers = bootstrapServers;
     this.sink = sink;
     this.vertx = vertx;
@@ -58,6 +63,7 @@ public final class Relay implements AutoCloseable {
     }
     Vertx vertx = null;
     KafkaSink sink = null;
+    StateFeed roomList = null;
     try {
       log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
       RelayState.ensureTopics(bootstrap, config.kafka(), KAFKA_TIMEOUT);
@@ -105,9 +111,20 @@ public final class Relay implements AutoCloseable {
         startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
       }
       vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
+      if (config.cluster().enabled()) {
+        // The room list is the cluster's: what any relay adds or removes reaches this one's registry. Caught up
+        // before the API serves, so a room added elsewhere since the start-up read is not missed.
+        roomList = new StateFeed(bootstrap, config.kafka().stateTopic(),
+            java.util.List.of(StateKeys.FOLLOWED_ROOM, StateKeys.RESOLVED_ROOM), state.entries(), KAFKA_TIMEOUT,
+            poller.get()::onClusterStateEntry);
+        roomList.start().toCompletableFuture().get(KAFKA_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS);
+      }
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
-      return new Relay(embedded, bootstrap, sink, vertx, web);
+      return new Relay(embedded, bootstrap, sink, vertx, web, roomList);
     } catch (Exception | Error e) {
+      if (roomList != null) {
+        roomList.close();
+      }
       if (vertx != null) {
         vertx.close().await(10, TimeUnit.SECONDS);
       }
@@ -164,6 +181,9 @@ public final class Relay implements AutoCloseable {
   /** Stops polling, delivers what is buffered to Kafka, then stops the rest. */
   @Override
   public void close() {
+    if (roomList != null) {
+      roomList.close();
+    }
     try {
       vertx.close().await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
