@@ -89,9 +89,7 @@ public final class ClusterRoutes {
     return new JsonObject()
         .put("enabled", cluster.enabled())
         .put("group", cluster.group())
-        .put("instance_id", cluster.instanceId())
         .put("generation", cluster.generation())
-        .put("partitions", cluster.partitions())
         .put("members", members);
   }
 
