@@ -112,17 +112,11 @@ public final class Relay implements AutoCloseable {
       }
       vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
       if (config.cluster().enabled()) {
-        // The room and video lists are the cluster's: what any relay adds or removes reaches this one's registries. Caught up
+        // The room list is the cluster's: what any relay adds or removes reaches this one's registry. Caught up
         // before the API serves, so a room added elsewhere since the start-up read is not missed.
         roomList = new StateFeed(bootstrap, config.kafka().stateTopic(),
-            java.util.List.of(StateKeys.FOLLOWED_ROOM, StateKeys.RESOLVED_ROOM, StateKeys.FOLLOWED_VIDEO),
-            state.entries(), KAFKA_TIMEOUT, (key, value) -> {
-              if (key.startsWith(StateKeys.FOLLOWED_VIDEO)) {
-                video.get().onClusterStateEntry(key, value);
-              } else {
-                poller.get().onClusterStateEntry(key, value);
-              }
-            });
+            java.util.List.of(StateKeys.FOLLOWED_ROOM, StateKeys.RESOLVED_ROOM), state.entries(), KAFKA_TIMEOUT,
+            poller.get()::onClusterStateEntry);
         roomList.start().toCompletableFuture().get(KAFKA_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS);
       }
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);

@@ -67,8 +67,6 @@ public final class VideoVerticle extends VerticleBase {
 
   private VideoClient client;
   private final Map<String, Followed> videos = new LinkedHashMap<>();
-  /** In a cluster: this relay's {@code video/<id>} writes not yet read back from the state topic, per canonical id. */
-  private final Map<String, Integer> ownVideoWrites = new java.util.HashMap<>();
   private final Map<Long, PartReader> parts = new LinkedHashMap<>();
   private final Map<Long, JsonObject> restoredParts = new HashMap<>();
   private final Map<Long, String> metaWritten = new HashMap<>();
@@ -362,7 +360,6 @@ public final class VideoVerticle extends VerticleBase {
     boolean known = find(id) != null;
     Followed video = follow(id, System.currentTimeMillis());
     if (!known) {
-      countOwnWrite(id.canonical());
       pipeline.publish(SourceBatch.sideOnly(List.of(new SideRecord(SideRecord.Kind.STATE,
           StateKeys.followedVideo(id.canonical()),
           new JsonObject().put("video", id.canonical()).put("added_at", System.currentTimeMillis()), null))));
@@ -382,15 +379,6 @@ public final class VideoVerticle extends VerticleBase {
       message.reply(new JsonObject().put("removed", false).put("video", id.canonical()));
       return;
     }
-    unfollow(video);
-    countOwnWrite(video.requested.canonical());
-    pipeline.publish(SourceBatch.sideOnly(List.of(new SideRecord(SideRecord.Kind.STATE,
-        StateKeys.followedVideo(video.requested.canonical()), null, null))));
-    log.info("video {} removed", video.requested);
-    message.reply(new JsonObject().put("removed", true).put("video", video.requested.canonical()));
-  }
-
-  private void unfollow(Followed video) {
     videos.remove(video.requested.canonical());
     parts.values().removeIf(p -> {
       if (p.video == video) {
@@ -400,50 +388,10 @@ public final class VideoVerticle extends VerticleBase {
       }
       return false;
     });
-  }
-
-  private void countOwnWrite(String canonical) {
-    if (config.cluster().enabled()) {
-      ownVideoWrites.merge(canonical, 1, Integer::sum);
-    }
-  }
-
-  /**
-   * The cluster's video list changed in the state topic ({@code kafka.StateFeed}): a {@code video/<id>} entry
-   * written (followed) or removed by any relay. Applied on this verticle's context; this relay's own entries,
-   * applied when it wrote them, are skipped once each (as {@code PollerVerticle.onClusterStateEntry} does).
-   */
-  public void onClusterStateEntry(String key, JsonObject value) {
-    context.runOnContext(v -> {
-      if (key == null || !key.startsWith(StateKeys.FOLLOWED_VIDEO)) {
-        return;
-      }
-      VideoId id;
-      try {
-        id = VideoId.parse(key.substring(StateKeys.FOLLOWED_VIDEO.length()));
-      } catch (IllegalArgumentException e) {
-        log.warn("ignoring followed-video state entry {}: {}", VideoApi.reason(key), e.getMessage());
-        return;
-      }
-      Integer pending = ownVideoWrites.get(id.canonical());
-      if (pending != null) {
-        if (pending <= 1) {
-          ownVideoWrites.remove(id.canonical());
-        } else {
-          ownVideoWrites.put(id.canonical(), pending - 1);
-        }
-        return;
-      }
-      Followed known = find(id);
-      if (value != null && known == null) {
-        follow(id, System.currentTimeMillis());
-        log.info("video {} added by another relay of the cluster", id);
-        pump();
-      } else if (value == null && known != null) {
-        unfollow(known);
-        log.info("video {} removed by another relay of the cluster", id);
-      }
-    });
+    pipeline.publish(SourceBatch.sideOnly(List.of(new SideRecord(SideRecord.Kind.STATE,
+        StateKeys.followedVideo(video.requested.canonical()), null, null))));
+    log.info("video {} removed", video.requested);
+    message.reply(new JsonObject().put("removed", true).put("video", video.requested.canonical()));
   }
 
   // ---- the loop ----
