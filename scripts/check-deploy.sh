@@ -81,8 +81,13 @@ check_compose() {
     fail "compose cross-checks: docker-compose could not resolve $COMPOSE_FILE"
     return
   fi
-  expect_none "compose has the services kafka, relay, prometheus and grafana" yq -r \
-    '["kafka","relay","prometheus","grafana"] - (.services | keys) | .[] | "service \(.) is missing"' "$resolved"
+  expect_none "compose has the services kafka, relay, relay-2, relay-3, prometheus and grafana" yq -r \
+    '["kafka","relay","relay-2","relay-3","prometheus","grafana"] - (.services | keys) | .[] | "service \(.) is missing"' \
+    "$resolved"
+  # The relays: every service that runs the relay's image.
+  local relays
+  relays=$(yq -c --arg image "$(yq -r '.services.relay.image' "$resolved")" \
+    '[.services | to_entries[] | select(.value.image == $image) | .key]' "$resolved")
   expect_none "every built service builds from the repository root" yq -r --arg root "$ROOT" \
     '.services | to_entries[] | select(.value.build and .value.build.context != $root)
       | "service \(.key) builds from \(.value.build.context), not \($root)"' "$resolved"
@@ -110,20 +115,37 @@ check_compose() {
     grep -qx -- "$var" <<<"$config_vars" && known=true
     for prefix in $map_prefixes; do [[ $var == "$prefix"* ]] && known=true; done
     $known || { fail "$COMPOSE_FILE: relay variable $var names no key of conf/config.json"; bad_vars=1; }
-  done < <(yq -r '.services.relay.environment // {} | keys[]' "$resolved")
-  [ $bad_vars -eq 0 ] && pass "every relay variable in $COMPOSE_FILE names a key of conf/config.json"
+  done < <(yq -r --argjson relays "$relays" '[.services[$relays[]].environment // {} | keys[]] | unique[]' "$resolved")
+  [ $bad_vars -eq 0 ] && pass "every variable of the relays in $COMPOSE_FILE names a key of conf/config.json"
 
-  expect_none "the relay listens beyond loopback, bootstraps from an advertised listener and waits for a healthy kafka" \
-    yq -r '.services as $s | $s.relay.environment as $env
-      | (if $env.DANMAKU_HTTP_HOST != "0.0.0.0" then "relay must set DANMAKU_HTTP_HOST=0.0.0.0 to be reachable" else empty end),
+  expect_none "each relay listens beyond loopback, bootstraps from an advertised listener and waits for a healthy kafka" \
+    yq -r --argjson relays "$relays" '.services as $s | $relays[] as $r | $s[$r].environment as $env
+      | (if $env.DANMAKU_HTTP_HOST != "0.0.0.0" then "\($r) must set DANMAKU_HTTP_HOST=0.0.0.0 to be reachable" else empty end),
         (($env.DANMAKU_KAFKA_BOOTSTRAP_SERVERS // "" | split(",")[0]) as $b
-          | if $b != "" and (($s.kafka.environment.KAFKA_ADVERTISED_LISTENERS // "") | contains($b) | not)
-            then "relay bootstraps from \($b), which kafka does not advertise" else empty end),
-        (if $s.relay.depends_on.kafka.condition != "service_healthy" or ($s.kafka.healthcheck == null)
-          then "relay should wait for a healthy kafka (healthcheck + condition)" else empty end)' "$resolved"
-  expect_none "Prometheus scrapes relay:8080" yq -r \
-    'if [.scrape_configs[].static_configs[]?.targets[]?] | index("relay:8080") then empty
-     else "no scrape target relay:8080" end' "$PROM_CONFIG"
+          | if $b == "" then "\($r) has no DANMAKU_KAFKA_BOOTSTRAP_SERVERS: a cluster shares one Kafka"
+            elif (($s.kafka.environment.KAFKA_ADVERTISED_LISTENERS // "") | contains($b) | not)
+            then "\($r) bootstraps from \($b), which kafka does not advertise" else empty end),
+        (if $s[$r].depends_on.kafka.condition != "service_healthy" or ($s.kafka.healthcheck == null)
+          then "\($r) should wait for a healthy kafka (healthcheck + condition)" else empty end)' "$resolved"
+  # SPEC section 8: one group, the same rooms, Kafka shared; each relay its own instance id and host port.
+  expect_none "the relays ($(yq -r --argjson r "$relays" -n '$r | join(", ")')) form one cluster: enabled, one group, the same rooms and Kafka, their own ids and ports" \
+    yq -r --argjson relays "$relays" '.services as $s | [$relays[] | {name: ., env: $s[.].environment,
+        ports: [($s[.].ports // [])[] | (if type == "string" then . else "\(.host_ip // ""):\(.published)" end)]}] as $rs
+      | (if ($rs | length) < 3 then "expected three relays, found \($rs | length)" else empty end),
+        ($rs[] | select((.env.DANMAKU_CLUSTER_ENABLED // "false" | tostring) != "true")
+          | "\(.name) does not set DANMAKU_CLUSTER_ENABLED=true"),
+        ($rs[] | select((.env.DANMAKU_CLUSTER_INSTANCE_ID // "") == "") | "\(.name) has no DANMAKU_CLUSTER_INSTANCE_ID"),
+        (if ($rs | map(.env.DANMAKU_CLUSTER_INSTANCE_ID) | unique | length) != ($rs | length)
+          then "the relays share an instance id" else empty end),
+        (["DANMAKU_CLUSTER_GROUP", "DANMAKU_ROOMS", "DANMAKU_KAFKA_BOOTSTRAP_SERVERS", "DANMAKU_KAFKA_TOPIC",
+          "DANMAKU_KAFKA_STATE_TOPIC", "DANMAKU_CLUSTER_PARTITIONS"][] as $k
+          | select(($rs | map(.env[$k]) | unique | length) > 1) | "the relays differ in \($k)"),
+        (($rs | map(.ports[]) | map(sub("/tcp$"; "") | split(":") | .[0:-1] | join(":"))) as $published
+          | if ($published | unique | length) != ($published | length) then "two relays publish the same host port: \($published)"
+            else empty end)' "$resolved"
+  expect_none "Prometheus scrapes every relay at :8080" yq -r --argjson relays "$relays" \
+    '[.scrape_configs[].static_configs[]?.targets[]?] as $t | $relays[] | "\(.):8080" as $want
+      | select($t | index($want) | not) | "no scrape target \($want)"' "$PROM_CONFIG"
 
   # Grafana: the dashboard provider's path is where compose mounts docker/grafana/dashboards, and every
   # datasource URL names a compose service.

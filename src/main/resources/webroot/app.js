@@ -507,6 +507,8 @@
         stat('published', formatCount(info.messages_published)),
         stat('gaps', formatCount(info.gaps)));
       if (info.source) stats.append(stat('source', String(info.source)));
+      // Only a clustered relay sends owner: the relay that polls the room (null while its partition moves).
+      if ('owner' in info) stats.append(stat('owner', info.owner === null ? 'unassigned' : String(info.owner)));
       if (info.interval_ms !== undefined && info.interval_ms !== null) stats.append(stat('every', formatMs(info.interval_ms)));
       stats.append(stat('last poll', info.last_poll_at ? ago(Number(info.last_poll_at)) : 'never'));
     } else {

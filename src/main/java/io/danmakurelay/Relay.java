@@ -7,6 +7,8 @@ import io.danmakurelay.cluster.PartitionedSink;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.EmbeddedKafka;
 import io.danmakurelay.kafka.KafkaSink;
+import io.danmakurelay.kafka.StateFeed;
+import io.danmakurelay.pipeline.StateKeys;
 import io.danmakurelay.kafka.RecordFormat;
 import io.danmakurelay.kafka.RelayState;
 import io.danmakurelay.pipeline.Pipeline;
@@ -45,9 +47,11 @@ public final class Relay implements AutoCloseable {
   private final WebVerticle web;
   private final ClusterMembership membership;
   private final ClusterView cluster;
+  private final StateFeed roomList;
 
   private Relay(EmbeddedKafka embedded, String bootstrapServers, KafkaSink sink, Vertx vertx, WebVerticle web,
-      ClusterMembership membership, ClusterView cluster) {
+      ClusterMembership membership, ClusterView cluster, StateFeed roomList) {
+    this.roomList = roomList;
     this.membership = membership;
     this.cluster = cluster;
     this.embedded = embedded;
@@ -68,6 +72,7 @@ public final class Relay implements AutoCloseable {
     Vertx vertx = null;
     KafkaSink sink = null;
     ClusterMembership membership = null;
+    StateFeed roomList = null;
     RelayConfig.Cluster cluster = config.cluster();
     try {
       log.info("using Kafka at {}{}", bootstrap, embedded != null ? " (embedded)" : "");
@@ -134,7 +139,8 @@ public final class Relay implements AutoCloseable {
         poller.get().clusterMode(membership::partitionOf);
       }
       video.set(new VideoVerticle(config, pipeline, state, gate, registry));
-      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state);
+      ClusterView view = membership != null ? membership : ClusterView.single(cluster.group(), instanceId);
+      WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state, view);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       if (config.upstream().pushEnabled()) {
         startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
@@ -151,6 +157,14 @@ public final class Relay implements AutoCloseable {
               msg -> msg.fail(400, "videos are not supported with cluster.enabled (every relay would read every video)"));
         }
       }
+      if (cluster.enabled()) {
+        // The room list is the cluster's: what any relay adds or removes reaches this one's registry. Caught up
+        // before the API serves, so a room added elsewhere since the start-up read is not missed.
+        roomList = new StateFeed(bootstrap, config.kafka().stateTopic(),
+            java.util.List.of(StateKeys.FOLLOWED_ROOM, StateKeys.RESOLVED_ROOM), state.entries(), KAFKA_TIMEOUT,
+            poller.get()::onClusterStateEntry);
+        roomList.start().toCompletableFuture().get(KAFKA_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS);
+      }
       vertx.deployVerticle(web).await(30, TimeUnit.SECONDS);
       if (membership != null) {
         ClusterMembership joined = membership;
@@ -162,9 +176,11 @@ public final class Relay implements AutoCloseable {
         log.info("cluster: joining group {} as {} ({} partitions, session timeout {} ms)", cluster.group(), instanceId,
             cluster.partitions(), cluster.sessionTimeoutMs());
       }
-      return new Relay(embedded, bootstrap, sink, vertx, web, membership,
-          membership != null ? membership : ClusterView.single(cluster.group(), instanceId));
+      return new Relay(embedded, bootstrap, sink, vertx, web, membership, view, roomList);
     } catch (Exception | Error e) {
+      if (roomList != null) {
+        roomList.close();
+      }
       if (membership != null) {
         membership.close(Duration.ofSeconds(10));
       }
@@ -244,6 +260,9 @@ public final class Relay implements AutoCloseable {
     if (membership != null) {
       // Hands every partition over first: its rooms stop and its sink commits what it holds.
       membership.close(Duration.ofSeconds(60));
+    }
+    if (roomList != null) {
+      roomList.close();
     }
     try {
       vertx.close().await(30, TimeUnit.SECONDS);

@@ -19,6 +19,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -43,6 +44,14 @@ public final class PollerVerticle extends VerticleBase {
   private volatile PollLoop loop;
   private volatile java.util.function.LongToIntFunction partitionOf;
   private UpstreamClient upstream;
+  /**
+   * In a cluster: this relay's writes of {@code room/<id>} not yet read back from the state topic, per id. The
+   * room list feed skips that many entries of the key, so a relay's own add or remove is applied once (by the
+   * API call) and an older own write read back late cannot undo a newer one.
+   */
+  private final Map<Long, Integer> ownRoomWrites = new HashMap<>();
+  /** What room_init answered for each requested id, as the state topic says (so a room added elsewhere polls at once). */
+  private final Map<Long, JsonObject> resolvedIds = new HashMap<>();
 
   public PollerVerticle(RelayConfig config, Pipeline pipeline, RelayState restored, MeterRegistry registry,
       UpstreamGate gate) {
@@ -157,6 +166,7 @@ public final class PollerVerticle extends VerticleBase {
       });
     }
     Map<Long, JsonObject> resolved = restored.byId(StateKeys.RESOLVED_ROOM);
+    resolvedIds.putAll(resolved);
     for (long room : config.rooms()) {
       created.follow(room, resolved.get(room));
     }
@@ -217,6 +227,7 @@ public final class PollerVerticle extends VerticleBase {
     boolean known = loop.follows(id);
     RoomRegistry.Room room = loop.follow(id, null);
     if (!known) {
+      countOwnWrite(id);
       pipeline.publish(SourceBatch.sideOnly(List.of(new SideRecord(SideRecord.Kind.STATE, StateKeys.followedRoom(id),
           new JsonObject().put("room", id).put("added_at", System.currentTimeMillis()), null))));
       log.info("room {} added", id);
@@ -234,11 +245,61 @@ public final class PollerVerticle extends VerticleBase {
       message.reply(new JsonObject().put("removed", false));
       return;
     }
+    countOwnWrite(room.requestedId);
     pipeline.publish(SourceBatch.sideOnly(List.of(
         new SideRecord(SideRecord.Kind.STATE, StateKeys.followedRoom(room.requestedId), null, null),
         new SideRecord(SideRecord.Kind.STATE, StateKeys.resolvedRoom(room.requestedId), null, null))));
     log.info("room {} removed", id);
     long real = room.realId;
     message.reply(new JsonObject().put("removed", true).put("room_id", real > 0 ? real : id));
+  }
+
+  private void countOwnWrite(long requestedId) {
+    if (config.cluster().enabled()) {
+      ownRoomWrites.merge(requestedId, 1, Integer::sum);
+    }
+  }
+
+  /**
+   * The cluster's room list changed in the state topic ({@code kafka.StateFeed}): a {@code room/<id>} entry
+   * written (followed) or removed by any relay, or a {@code resolved/<id>} entry. Applied on this verticle's
+   * context, so the local registry holds every room of the cluster; which of them this relay polls is the
+   * ownership's business. Entries this relay wrote itself were applied when it wrote them, and are skipped.
+   */
+  public void onClusterStateEntry(String key, JsonObject value) {
+    context.runOnContext(v -> {
+      long resolvedId = StateKeys.idAfter(key, StateKeys.RESOLVED_ROOM);
+      if (resolvedId > 0) {
+        if (value == null) {
+          resolvedIds.remove(resolvedId);
+        } else {
+          resolvedIds.put(resolvedId, value);
+        }
+        return;
+      }
+      long id = StateKeys.idAfter(key, StateKeys.FOLLOWED_ROOM);
+      if (id <= 0 || loop == null || skipOwnWrite(id)) {
+        return;
+      }
+      if (value != null && !loop.follows(id)) {
+        loop.follow(id, resolvedIds.get(id));
+        log.info("room {} added by another relay of the cluster", id);
+      } else if (value == null && loop.unfollow(id) != null) {
+        log.info("room {} removed by another relay of the cluster", id);
+      }
+    });
+  }
+
+  private boolean skipOwnWrite(long id) {
+    Integer pending = ownRoomWrites.get(id);
+    if (pending == null) {
+      return false;
+    }
+    if (pending <= 1) {
+      ownRoomWrites.remove(id);
+    } else {
+      ownRoomWrites.put(id, pending - 1);
+    }
+    return true;
   }
 }

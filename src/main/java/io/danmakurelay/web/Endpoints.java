@@ -17,6 +17,7 @@ public final class Endpoints {
   public static final String VIDEOS = API + "/videos";
   public static final String VIDEO = VIDEOS + "/:id";
   public static final String STATS = API + "/stats";
+  public static final String CLUSTER = API + "/cluster";
   public static final String OVERLAY = "/overlay";
   /** The static script that gives the pages these paths as {@code window.ENDPOINTS}. */
   public static final String SCRIPT = "/endpoints.js";

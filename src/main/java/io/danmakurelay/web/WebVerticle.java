@@ -1,6 +1,8 @@
 package io.danmakurelay.web;
 
 import io.danmakurelay.Addresses;
+import io.danmakurelay.cluster.ClusterMetrics;
+import io.danmakurelay.cluster.ClusterView;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.fanout.Fanout;
 import io.danmakurelay.fanout.FanoutLimits;
@@ -52,16 +54,21 @@ public final class WebVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final String kafkaAddress;
   private final RelayState state;
+  private final ClusterView cluster;
   private Fanout fanout;
   private CommittedFeed feed;
   private StatsSampler stats;
   private RelayHealth health;
   private HttpServer server;
 
-  /** {@code state}: as restored at start-up, it names the rooms whose history the fan-out refills. */
+  /**
+   * {@code state}: as restored at start-up, it names the rooms whose history the fan-out refills;
+   * {@code cluster}: who owns which room, for the room list and {@code /api/cluster}.
+   */
   public WebVerticle(RelayConfig config, KafkaSink sink, PrometheusMeterRegistry registry, String kafkaAddress,
-      RelayState state) {
+      RelayState state, ClusterView cluster) {
     this.config = config;
+    this.cluster = cluster;
     this.state = state;
     this.sink = sink;
     this.registry = registry;
@@ -86,7 +93,11 @@ public final class WebVerticle extends VerticleBase {
     router.get(Endpoints.WS).handler(fanout.webSocketHandler());
     router.get(Endpoints.METRICS).handler(PrometheusScrapingHandler.create(registry));
     router.get(Endpoints.HEALTH).handler(this::health);
-    router.get(Endpoints.ROOMS).handler(this::listRooms);
+    ClusterMetrics clusterMetrics = new ClusterMetrics(registry, cluster);
+    ClusterRoutes clusterRoutes = new ClusterRoutes(vertx, cluster, clusterMetrics::setRoomsOwned);
+    clusterRoutes.mount(router);
+    // danmaku_rooms_owned follows the room list between API calls (rooms come and go, partitions move).
+    vertx.setPeriodic(1, STATS_INTERVAL_MS, id -> clusterRoutes.refresh());
     stats = new StatsSampler(registry, config.upstream().requestsPerSecond(), STATS_INTERVAL_MS, STATS_KEPT,
         System::currentTimeMillis);
     stats.start(vertx);
@@ -167,10 +178,6 @@ public final class WebVerticle extends VerticleBase {
             .put("reasons", new JsonArray().add("the health check failed: " + report.cause().getMessage())).encode());
       }
     });
-  }
-
-  private void listRooms(RoutingContext ctx) {
-    ask(ctx, Addresses.ROOMS_LIST, new JsonObject(), 200);
   }
 
   private void addRoom(RoutingContext ctx) {

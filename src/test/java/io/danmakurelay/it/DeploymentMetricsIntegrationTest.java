@@ -95,6 +95,15 @@ class DeploymentMetricsIntegrationTest {
   }
 
   @Test
+  @DisplayName("a single relay exports the cluster's metrics as a cluster of one owning every room")
+  void clusterMetricsOfASingleRelay() {
+    assertThat(scrape).contains("# TYPE danmaku_cluster_members gauge", "# TYPE danmaku_rooms_owned gauge",
+        "# TYPE danmaku_cluster_rebalances_total counter");
+    assertThat(scrape.lines()).contains("danmaku_cluster_members 1.0", "danmaku_rooms_owned 3.0",
+        "danmaku_cluster_rebalances_total 0.0");
+  }
+
+  @Test
   @DisplayName("promtool check metrics finds nothing in the whole /metrics, library metrics included")
   void promtoolClean() throws Exception {
     Assumptions.assumeTrue(onPath("promtool"), "promtool is not installed (Debian package prometheus)");

@@ -80,8 +80,8 @@ class DashboardPageBrowserTest {
         room(QUIET, "polling", 0.1, 30),
         room(THIRD, "connected", 0.7, 300),
         room(INVALID, "invalid", 5.0, 0),
-        room(SILENT, "backoff", 0.0, 0),
-        room(BUSIEST, "polling", 3.0, 900),
+        room(SILENT, "backoff", 0.0, 0).putNull("owner"),
+        room(BUSIEST, "polling", 3.0, 900).put("owner", "relay-2 <b>x</b>"),
         room(SECOND, "reconnecting", 1.5, 600));
   }
 
@@ -121,6 +121,15 @@ class DashboardPageBrowserTest {
       assertThat(browser.text("document.querySelector('#rooms li.room[data-room=\"" + BUSIEST + "\"] a.overlay-link')"
           + ".getAttribute('href')")).isEqualTo("/overlay?room=" + BUSIEST);
       assertThat(browser.text("document.querySelector('nav a[href=\"/videos.html\"]').textContent")).isEqualTo("Videos");
+      // In a cluster each room shows its owner, as text; a relay outside a cluster sends none and none is shown.
+      assertThat(browser.text("document.querySelector('#rooms li.room[data-room=\"" + BUSIEST + "\"] .room-stats')"
+          + ".textContent")).contains("owner relay-2 <b>x</b>");
+      assertThat(browser.eval("document.querySelector('#rooms li.room[data-room=\"" + BUSIEST + "\"] .room-stats b b')"
+          + " === null")).isEqualTo(Boolean.TRUE);
+      assertThat(browser.text("document.querySelector('#rooms li.room[data-room=\"" + SILENT + "\"] .room-stats')"
+          + ".textContent")).contains("owner unassigned");
+      assertThat(browser.text("document.querySelector('#rooms li.room[data-room=\"" + QUIET + "\"] .room-stats')"
+          + ".textContent")).doesNotContain("owner");
 
       await("the figures").atMost(PAGE_WAIT)
           .until(() -> browser.eval("document.getElementById('figures-status').hidden").equals(Boolean.TRUE));
