@@ -215,8 +215,10 @@ public final class PollLoop {
   }
 
   /**
-   * From now on every room resolved is covered at once (mode {@code push}: no poll at all, not even the one a
-   * freshly resolved room would get before the push source marks it). Call before following rooms.
+   * From now on every room resolved is covered at once, before the push source connects it (mode {@code push}:
+   * no poll at all; {@code hybrid}: the schedule gets a room only when its push stream fails, so the budget goes to
+   * the {@code getDanmuInfo}s that connect the rooms, not to polls of rooms about to be connected). Call before
+   * following rooms.
    */
   void coverEveryRoom() {
     coverEveryRoom = true;

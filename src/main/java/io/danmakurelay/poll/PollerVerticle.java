@@ -152,7 +152,8 @@ public final class PollerVerticle extends VerticleBase {
     PollLoop created = new PollLoop(config.upstream().api(), maxInFlight, scheduler, pipeline, requests, timers,
         System::currentTimeMillis, metrics, new BackoffPolicy(config.backoff().initialMs(), config.backoff().maxMs()),
         random);
-    if ("push".equals(config.upstream().mode())) {
+    if (config.upstream().pushEnabled()) {
+      // push: never polled; hybrid: polled only once its push stream failed (see PushSource.attemptFailed).
       created.coverEveryRoom();
     }
 

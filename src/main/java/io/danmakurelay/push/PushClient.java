@@ -379,13 +379,21 @@ public final class PushClient {
       if (wasConnected) {
         listener.disconnected(roomId, reason);
       }
-      retry(reason, detail, 0);
+      reconnect(reason, detail, 0, !wasConnected);
     }
 
+    /** An attempt failed before the connection was up (connection info, connect, auth): try again later. */
     void retry(String reason, String detail, long atLeastMs) {
+      reconnect(reason, detail, atLeastMs, true);
+    }
+
+    private void reconnect(String reason, String detail, long atLeastMs, boolean attemptFailed) {
       closeSocket();
       if (closed || stopped) {
         return;
+      }
+      if (attemptFailed) {
+        listener.attemptFailed(roomId, reason);
       }
       failures++;
       attempt++;

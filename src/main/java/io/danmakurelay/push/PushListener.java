@@ -15,6 +15,12 @@ public interface PushListener {
   /** The connection ended; {@code reason} is a short label (the reconnect metric's). */
   void disconnected(long roomId, String reason);
 
+  /**
+   * An attempt to connect failed before auth succeeded (no connection was up, so no {@link #disconnected});
+   * {@code reason} as for {@link #disconnected}. The next attempt follows after the reconnect delay.
+   */
+  default void attemptFailed(long roomId, String reason) {}
+
   void danmaku(long roomId, Danmaku danmaku);
 
   /** A non-chat command, {@code cmd} without its suffix, {@code raw} the command object. */

@@ -107,9 +107,11 @@ public final class PushSource implements PushListener {
     Set<Long> now = new HashSet<>(loop.resolvedRealIds());
     for (long room : now) {
       if (followed.add(room)) {
-        if (!hybrid) {
-          loop.setCovered(room, true);
-        }
+        // Covered from the first attempt on, in hybrid mode too: polling a room whose stream is about to come up
+        // would spend the budget its getDanmuInfo needs (1,000 rooms connecting must not wait behind 1,000
+        // schedules), and the backfill poll of each connect finds what was sent meanwhile. A failed attempt hands
+        // the room to the schedule until a connection is up.
+        loop.setCovered(room, true);
         loop.setPushState(room, "reconnecting");
         client.follow(room);
       }
@@ -144,6 +146,13 @@ public final class PushSource implements PushListener {
     flush(roomId);
     loop.setPushState(roomId, "reconnecting");
     if (hybrid) {
+      loop.setCovered(roomId, false);
+    }
+  }
+
+  @Override
+  public void attemptFailed(long roomId, String reason) {
+    if (followed.contains(roomId) && hybrid) {
       loop.setCovered(roomId, false);
     }
   }
