@@ -41,7 +41,8 @@ public final class RecordValues {
   public static JsonObject videoDanmaku(long cid, long aid, String bvid, int page, String dmid, long progressMs,
       int mode, int fontsize, long color, long ctime, int pool, String senderHash, String text, long fetchedAtMs,
       String rawP) {
-    return new JsonObject()
+    // Sized for its 16 fields (with the seq the pipeline adds); a pool yields thousands of these per read.
+    return new JsonObject(new FieldMap(16))
         .put("cid", cid)
         .put("aid", aid)
         .put("bvid", bvid)

@@ -694,8 +694,11 @@ public final class VideoVerticle extends VerticleBase {
         });
   }
 
-  /** A pool answer to a parsed pool, or why not: JSON error bodies, bad compression, malformed XML. */
-  static ApiAnswer<Pool> poolAnswer(VideoClient.Raw raw) {
+  /**
+   * A pool answer to a parsed pool, or why not: JSON error bodies, bad compression, malformed XML. (Public for
+   * the pool benchmark, which runs the relay's own path.)
+   */
+  public static ApiAnswer<Pool> poolAnswer(VideoClient.Raw raw) {
     if (raw instanceof VideoClient.NoAnswer none) {
       return new ApiAnswer.Failed<>(none.outcome(), FailureKind.RETRY, none.reason());
     }
@@ -751,16 +754,21 @@ public final class VideoVerticle extends VerticleBase {
     } else {
       p.schedule.onRead(now, result.fresh().size(), pool.maxLimit(), result.gap());
     }
-    List<SourceItem> items = new ArrayList<>(result.fresh().size());
-    Followed v = p.video;
-    for (PoolDanmaku d : result.fresh()) {
-      items.add(new SourceItem(RecordValues.videoDanmaku(cid, v.aid, v.bvid, p.part.page(), d.dmid(), d.progressMs(),
-          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
-          d.ctime() * 1000));
-    }
+    List<SourceItem> items = items(cid, p.video.aid, p.video.bvid, p.part.page(), result.fresh(), now);
     p.handed += items.size();
     pipeline.publish(new SourceBatch(StreamKey.videoPart(cid), date != null ? "video-history" : "video-pool", items,
         p.stateRecord()));
+  }
+
+  /** The record values of a read's fresh danmaku (SPEC §4), oldest first. */
+  public static List<SourceItem> items(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
+    List<SourceItem> items = new ArrayList<>(fresh.size());
+    for (PoolDanmaku d : fresh) {
+      items.add(new SourceItem(RecordValues.videoDanmaku(cid, aid, bvid, page, d.dmid(), d.progressMs(),
+          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
+          d.ctime() * 1000));
+    }
+    return items;
   }
 
   private void finishHistory(PartReader p) {
