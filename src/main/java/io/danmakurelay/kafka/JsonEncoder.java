@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.danmakurelay.pipeline.FieldMap;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.ByteArrayOutputStream;
@@ -76,6 +77,13 @@ final class JsonEncoder {
       generator.writeNumber(i);
     } else if (v instanceof JsonObject o) {
       write(o.getMap());
+    } else if (v instanceof JsonArray a) {
+      // A video part's state holds a pool's worth of ids.
+      generator.writeStartArray();
+      for (int i = 0; i < a.size(); i++) {
+        value(a.getValue(i));
+      }
+      generator.writeEndArray();
     } else if (v == null) {
       generator.writeNull();
     } else {

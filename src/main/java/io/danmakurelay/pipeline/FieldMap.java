@@ -20,11 +20,14 @@ import java.util.Set;
 public final class FieldMap extends AbstractMap<String, Object> {
 
   private String[] names;
+  /** Each name's hash (a String caches its own): a scan compares ints, and equals only on a match. */
+  private int[] hashes;
   private Object[] values;
   private int size;
 
   public FieldMap(int capacity) {
     names = new String[Math.max(4, capacity)];
+    hashes = new int[names.length];
     values = new Object[names.length];
   }
 
@@ -45,8 +48,12 @@ public final class FieldMap extends AbstractMap<String, Object> {
   }
 
   private int indexOf(Object name) {
+    if (name == null) {
+      return -1;
+    }
+    int hash = name.hashCode();
     for (int i = 0; i < size; i++) {
-      if (names[i].equals(name)) {
+      if (hashes[i] == hash && (names[i] == name || names[i].equals(name))) {
         return i;
       }
     }
@@ -75,8 +82,10 @@ public final class FieldMap extends AbstractMap<String, Object> {
     }
     if (size == names.length) {
       names = Arrays.copyOf(names, size * 2);
+      hashes = Arrays.copyOf(hashes, size * 2);
       values = Arrays.copyOf(values, size * 2);
     }
+    hashes[size] = name.hashCode();
     names[size] = name;
     values[size++] = value;
     return null;
@@ -95,6 +104,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
 
   private void removeAt(int i) {
     System.arraycopy(names, i + 1, names, i, size - i - 1);
+    System.arraycopy(hashes, i + 1, hashes, i, size - i - 1);
     System.arraycopy(values, i + 1, values, i, size - i - 1);
     size--;
     names[size] = null;
