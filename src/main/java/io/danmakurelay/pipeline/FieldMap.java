@@ -80,6 +80,16 @@ public final class FieldMap extends AbstractMap<String, Object> {
       values[i] = value;
       return old;
     }
+    append(name, value);
+    return null;
+  }
+
+  /**
+   * Adds a field the map does not hold yet, without looking for it (for builders whose names are distinct
+   * constants); returns this map.
+   */
+  public FieldMap append(String name, Object value) {
+    Objects.requireNonNull(name, "name");
     if (size == names.length) {
       names = Arrays.copyOf(names, size * 2);
       hashes = Arrays.copyOf(hashes, size * 2);
@@ -88,7 +98,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
     hashes[size] = name.hashCode();
     names[size] = name;
     values[size++] = value;
-    return null;
+    return this;
   }
 
   @Override
