@@ -852,6 +852,7 @@ public final class VideoVerticle extends VerticleBase {
           .put("last_read_at", p.schedule.lastReadAtMs() > 0 ? p.schedule.lastReadAtMs() : null)
           .put("next_read_at", v.step == Step.INVALID ? null : p.schedule.nextReadAtMs())
           .put("interval_ms", p.schedule.intervalMs())
+          .put("read_in_flight", p.busy)
           .put("rate_per_second", Math.round(p.schedule.ratePerSecond() * 1000) / 1000.0)
           .put("pool_size", p.lastPoolSize)
           .put("max_limit", p.maxLimit)

@@ -246,6 +246,40 @@ class VideoIntegrationTest {
   }
 
   @Test
+  @DisplayName("a stop while a pool read is in flight publishes that read: Kafka holds every danmaku served")
+  void stopPublishesTheReadInFlight(@TempDir Path dir) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("broker"), 0);
+    try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 1, 0.5, 25))) {
+      List<String> flags = videoFlags(h, "kafka.bootstrapServers=" + kafka.bootstrapServers(), "videos=170002");
+      h.startRelay(flags);
+      await("two pool reads", Duration.ofSeconds(90), () -> simPart(h, 1700021).getLong("pool_reads") >= 2);
+      // The simulator holds every request for 4 s (under the relay's 5 s deadline): a pool read sent meanwhile is
+      // in flight when the relay stops, and is served (recorded in the ground truth) while the relay stops.
+      // (A refresh of the video's metadata in flight holds its part's reads back: stall again until a read is sent.)
+      long[] stalledUntil = {0};
+      await("a pool read in flight", Duration.ofSeconds(90), () -> {
+        if (System.currentTimeMillis() > stalledUntil[0] - 1000) {
+          h.sim.stall(4000);
+          stalledUntil[0] = System.currentTimeMillis() + 4000;
+        }
+        return new JsonObject(h.get("/api/videos").body()).getJsonArray("videos").getJsonObject(0)
+            .getJsonArray("parts").getJsonObject(0).getBoolean("read_in_flight");
+      });
+      h.relay.close();
+      h.relay = null;
+      List<String> served = h.sim.videoServedDmids(1700021);
+      Set<String> published = new HashSet<>();
+      RelayHarness.consume(kafka.bootstrapServers(), "danmaku-video", served.size())
+          .forEach(r -> published.add(RelayHarness.json(r).getString("id")));
+      List<String> missing = new ArrayList<>(served);
+      missing.removeAll(published);
+      assertThat(missing).as("served danmaku missing from Kafka").isEmpty();
+    } finally {
+      kafka.close();
+    }
+  }
+
+  @Test
   @DisplayName("faults get a clear outcome per video in /api/videos and the metrics, and the rest is unaffected")
   void faults(@TempDir Path dir) throws Exception {
     try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 1, 0.5, 22))) {
