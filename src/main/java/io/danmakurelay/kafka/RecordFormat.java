@@ -5,7 +5,6 @@ import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SideRecord;
 import io.danmakurelay.pipeline.SourceItem;
 import io.danmakurelay.pipeline.StreamKey;
-import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,16 +43,27 @@ public final class RecordFormat {
     List<ProducerRecord<String, byte[]>> records = new ArrayList<>(batch.messages() + batch.batch().side().size() + 1);
     StreamKey stream = batch.stream();
     List<SourceItem> items = batch.items();
-    for (SourceItem item : items) {
-      records.add(message(stream, item.value(), batch.batch().source()));
+    JsonEncoder json = new JsonEncoder();
+    if (!items.isEmpty()) {
+      // One topic, key and source for the whole batch.
+      String topic = topicOf(stream);
+      String key = Long.toString(stream.id());
+      byte[] source = batch.batch().source().getBytes(StandardCharsets.UTF_8);
+      for (SourceItem item : items) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(new RecordHeader("source", source));
+        headers.add(new RecordHeader("schema", SCHEMA));
+        addRelay(headers);
+        records.add(new ProducerRecord<>(topic, null, key, json.encode(item.value()), headers));
+      }
     }
     for (SideRecord side : batch.batch().side()) {
-      records.add(side(side));
+      records.add(side(side, json));
     }
     if (stream != null && batch.state() != null) {
       RecordHeaders headers = new RecordHeaders();
       addRelay(headers);
-      records.add(new ProducerRecord<>(topics.stateTopic(), null, stream.stateKey(), batch.state().toBuffer().getBytes(),
+      records.add(new ProducerRecord<>(topics.stateTopic(), null, stream.stateKey(), json.encode(batch.state()),
           headers));
     }
     return records;
@@ -67,15 +77,7 @@ public final class RecordFormat {
     };
   }
 
-  private ProducerRecord<String, byte[]> message(StreamKey stream, JsonObject value, String source) {
-    RecordHeaders headers = new RecordHeaders();
-    headers.add(new RecordHeader("source", source.getBytes(StandardCharsets.UTF_8)));
-    headers.add(new RecordHeader("schema", SCHEMA));
-    addRelay(headers);
-    return new ProducerRecord<>(topicOf(stream), null, Long.toString(stream.id()), value.toBuffer().getBytes(), headers);
-  }
-
-  private ProducerRecord<String, byte[]> side(SideRecord side) {
+  private ProducerRecord<String, byte[]> side(SideRecord side, JsonEncoder json) {
     String topic = switch (side.kind()) {
       case EVENT -> topics.eventsTopic();
       case VIDEO_META -> topics.videoMetaTopic();
@@ -87,7 +89,7 @@ public final class RecordFormat {
       headers.add(new RecordHeader("schema", SCHEMA));
     }
     addRelay(headers);
-    return new ProducerRecord<>(topic, null, side.key(), side.value() == null ? null : side.value().toBuffer().getBytes(),
+    return new ProducerRecord<>(topic, null, side.key(), side.value() == null ? null : json.encode(side.value()),
         headers);
   }
 

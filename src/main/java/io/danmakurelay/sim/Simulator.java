@@ -187,6 +187,11 @@ public final class Simulator {
     core.control(new JsonObject().put("op", "video-fault").put("id", id).put("mode", mode.wireName()).put("count", count));
   }
 
+  /** The uploader of video {@code aid} changes its title: its metadata changes (SPEC §4 metadata record). */
+  public void videoRetitle(long aid, String title) {
+    core.control(new JsonObject().put("op", "video-retitle").put("aid", aid).put("title", title));
+  }
+
   /** Stops serving; pending slow answers are dropped. Calling it again does nothing. */
   public Future<Void> close() {
     if (!closed.compareAndSet(false, true)) {

@@ -107,8 +107,11 @@ final class SimulatorCore {
       case "video-fault" -> {
         return videoFault(op);
       }
+      case "video-retitle" -> {
+        return videoRetitle(op);
+      }
       default -> throw new IllegalArgumentException(
-          "unknown op '" + opName + "' (rate, ban, fault, stall, pause, resume, push, video-fault)");
+          "unknown op '" + opName + "' (rate, ban, fault, stall, pause, resume, push, video-fault, video-retitle)");
     }
   }
 
@@ -187,6 +190,20 @@ final class SimulatorCore {
     }
     videos.order(n.longValue(), mode, (int) count);
     return ok("video-fault").put("id", n.longValue()).put("mode", mode.wireName()).put("count", (int) count);
+  }
+
+  /** {@code {"op":"video-retitle","aid":AID,"title":".."}}: the uploader edits the title (a metadata change). */
+  private JsonObject videoRetitle(JsonObject op) {
+    Object aidValue = op.getValue("aid");
+    if (!(aidValue instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+        || !videos.aids().contains(n.longValue())) {
+      throw new IllegalArgumentException("field 'aid' must be the aid of a simulated video");
+    }
+    if (!(op.getValue("title") instanceof String title) || title.isBlank() || title.length() > 200) {
+      throw new IllegalArgumentException("field 'title' must be a title of 1..200 characters");
+    }
+    videos.retitle(n.longValue(), title);
+    return ok("video-retitle").put("aid", n.longValue()).put("title", title);
   }
 
   private static JsonObject ok(String op) {

@@ -30,6 +30,11 @@ final class VideoCatalog {
   /** Each pool turned over this many times before the simulator started. */
   static final int BACKSTORY_TURNOVERS = 3;
   static final int HUGE_BYTES = 50 * 1024 * 1024;
+  /**
+   * How often the counters of the {@code archives} answer move: they are a cache, not a live count, so a
+   * video's metadata changes when they step (or its uploader edits it), not with every danmaku.
+   */
+  static final long STAT_REFRESH_MS = 10 * 60_000L;
 
   record PartSpec(long cid, int page, String title, long durationS, int maxLimit, double rate) {}
 
@@ -149,6 +154,15 @@ final class VideoCatalog {
     return parts.get(cid);
   }
 
+  /** The uploader edits the title of video {@code aid}. */
+  synchronized void retitle(long aid, String title) {
+    VideoSpec v = byAid.get(aid);
+    if (v != null) {
+      byAid.put(aid, new VideoSpec(v.aid(), v.bvid(), title, v.tname(), v.ownerMid(), v.ownerName(), v.pubdate(), v.desc(),
+          v.parts(), v.episode(), v.seasonId(), v.seasonTitle(), v.seasonName(), v.related(), v.plainPools()));
+    }
+  }
+
   synchronized List<Long> aids() {
     return List.copyOf(byAid.keySet());
   }
@@ -203,8 +217,9 @@ final class VideoCatalog {
 
   String archives(VideoSpec v, long nowMs) {
     long danmaku = 0;
+    long countedAt = statCountedAt(nowMs);
     for (PartSpec p : v.parts()) {
-      danmaku += partOf(p.cid()).arrived(nowMs);
+      danmaku += partOf(p.cid()).arrived(countedAt);
     }
     JsonObject entry = new JsonObject().put("aid", v.aid()).put("videos", v.parts().size()).put("tid", 28)
         .put("tname", v.tname()).put("copyright", 1).put("pic", "http://i1.hdslb.com/bfs/archive/sim.jpg")
@@ -216,7 +231,15 @@ final class VideoCatalog {
         .put("message", "0").put("ttl", 1).encode();
   }
 
-  /** The stat block does not change with time (but for danmaku), so the metadata record changes only with it. */
+  /** When the counters served at {@code nowMs} were counted: the last step of {@link #STAT_REFRESH_MS}. */
+  long statCountedAt(long nowMs) {
+    return nowMs < startMs ? nowMs : startMs + (nowMs - startMs) / STAT_REFRESH_MS * STAT_REFRESH_MS;
+  }
+
+  /**
+   * The stat block does not change with time but for danmaku, counted at the last {@link #STAT_REFRESH_MS} step,
+   * so the metadata record changes only with it (or an edit).
+   */
   static JsonObject stat(VideoSpec v, long danmaku) {
     return new JsonObject().put("aid", v.aid()).put("view", v.aid() % 100_000 * 7).put("danmaku", danmaku)
         .put("reply", 34).put("favorite", 367).put("coin", 356).put("share", 55).put("now_rank", 0).put("his_rank", 0)

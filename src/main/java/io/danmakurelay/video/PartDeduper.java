@@ -38,7 +38,7 @@ public final class PartDeduper {
   /** Accepts one read (the current pool or a {@code dmroll} snapshot) in chronological order. */
   public Result accept(Pool pool) {
     List<PoolDanmaku> fresh = new ArrayList<>();
-    LinkedHashSet<String> thisRead = new LinkedHashSet<>();
+    LinkedHashSet<String> thisRead = new LinkedHashSet<>(pool.danmaku().size() * 4 / 3 + 16);
     int duplicates = 0;
     int shared = 0;
     for (PoolDanmaku d : pool.danmaku()) {

@@ -18,6 +18,9 @@ public final class PoolParser {
   /** More items than this is not a pool (real ones hold at most a few thousand). */
   static final int MAX_ITEMS = 200_000;
 
+  /** Why an item with markup inside its {@code <d>} was skipped. */
+  static final String MARKUP = "markup (a child element) inside <d>";
+
   private static final XMLInputFactory FACTORY = factory();
 
   private PoolParser() {}
@@ -70,10 +73,9 @@ public final class PoolParser {
           case "maxlimit" -> maxLimit = (int) Math.max(0, Math.min(Integer.MAX_VALUE, VideoApi.number(reader.getElementText())));
           case "d" -> {
             String p = reader.getAttributeValue(null, "p");
-            // Markup inside a <d> is not a pool this parser knows: getElementText refuses it, failing the read.
-            String text = reader.getElementText();
+            String text = itemText(reader);
             depth--;
-            PoolDanmaku danmaku = p == null ? null : read(p, text, null);
+            PoolDanmaku danmaku = p == null || text == null ? null : read(p, text, null);
             if (danmaku != null) {
               if (items.size() >= MAX_ITEMS) {
                 throw new PoolFormatException("more than " + MAX_ITEMS + " danmaku in one pool");
@@ -82,7 +84,7 @@ public final class PoolParser {
             } else {
               bad++;
               if (firstBad == null) {
-                firstBad = p == null ? "no p attribute" : problem(p);
+                firstBad = text == null ? MARKUP : p == null ? "no p attribute" : problem(p);
               }
             }
           }
@@ -109,6 +111,55 @@ public final class PoolParser {
       }
     }
     return new Pool(chatId, maxLimit, List.copyOf(items), bad, firstBad);
+  }
+
+  /**
+   * The text of the {@code <d>} the reader stands on, leaving it on the element's end: character data, CDATA
+   * sections and the predefined and numeric entities are its text (that is XML's escaping); a child element is
+   * markup no pool carries (SPEC §1c: the text is escaped user content), so the item is read to its end and
+   * null says to skip it. An undeclared entity ({@code &nbsp;}) is not well-formed XML: the parser fails the
+   * document on it, as every conforming parser must.
+   */
+  private static String itemText(XMLStreamReader reader) throws XMLStreamException {
+    int event = reader.next();
+    if (event == XMLStreamConstants.END_ELEMENT) {
+      return "";
+    }
+    String first = "";
+    if (event == XMLStreamConstants.CHARACTERS) {
+      first = reader.getText();
+      if (reader.next() == XMLStreamConstants.END_ELEMENT) {
+        // The common case (the reader coalesces text): one text event, then the end.
+        return first;
+      }
+    }
+    // Rarer shapes: several text events (comments between), or markup inside.
+    StringBuilder text = new StringBuilder(first);
+    boolean markup = false;
+    int nested = 0;
+    while (true) {
+      switch (reader.getEventType()) {
+        case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA, XMLStreamConstants.SPACE -> {
+          if (!markup) {
+            text.append(reader.getTextCharacters(), reader.getTextStart(), reader.getTextLength());
+          }
+        }
+        case XMLStreamConstants.START_ELEMENT -> {
+          markup = true;
+          nested++;
+        }
+        case XMLStreamConstants.END_ELEMENT -> {
+          if (nested == 0) {
+            return markup ? null : text.toString();
+          }
+          nested--;
+        }
+        default -> {
+          // Comments and processing instructions inside a d are not its text.
+        }
+      }
+      reader.next();
+    }
   }
 
   /** Why {@code p} is not a valid danmaku, or null when each of its first eight fields is. */
@@ -165,9 +216,35 @@ public final class PoolParser {
     if (idTo <= idFrom || idTo - idFrom > 20 || !digits(p, idFrom, idTo)) {
       return fail(why, "p field 8 (dmid) is not a number");
     }
-    long progressMs = Math.round(Double.parseDouble(p.substring(0, f1)) * 1000);
+    long progressMs = millis(p, 0, f1);
     return new PoolDanmaku(p.substring(idFrom, idTo), progressMs, (int) mode, (int) size, color, ctime, (int) pool,
         p.substring(hashFrom, hashTo), text, p);
+  }
+
+  /**
+   * Seconds written as {@code decimal} checked them, in ms, rounded half up: exact in decimal (no double, whose
+   * binary fractions would round 1.0005 down), and cheap enough for every item of a pool.
+   */
+  private static long millis(String s, int from, int to) {
+    int dot = s.indexOf('.', from);
+    int wholeTo = dot < 0 || dot >= to ? to : dot;
+    if (wholeTo - from > 15) {
+      return Math.round(Double.parseDouble(s.substring(from, to)) * 1000);
+    }
+    long ms = 0;
+    for (int i = from; i < wholeTo; i++) {
+      ms = ms * 10 + (s.charAt(i) - '0');
+    }
+    ms *= 1000;
+    int scale = 100;
+    for (int i = wholeTo + 1; i < to && scale > 0; i++, scale /= 10) {
+      ms += (s.charAt(i) - '0') * scale;
+    }
+    int next = wholeTo + 4;
+    if (next < to && s.charAt(next) >= '5') {
+      ms++;
+    }
+    return ms;
   }
 
   private static String problem(String p) {

@@ -2,6 +2,9 @@ package io.danmakurelay.video;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -48,6 +51,12 @@ public final class VideoMeta {
   public static String fingerprint(JsonObject record) {
     JsonObject copy = record.copy();
     copy.remove("fetched_at");
-    return Integer.toHexString(copy.encode().hashCode()) + ":" + copy.encode().length();
+    try {
+      // A digest, not a 32-bit hash: a change whose hash collided would never be written.
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(copy.toBuffer().getBytes());
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
   }
 }

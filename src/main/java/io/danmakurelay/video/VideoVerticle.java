@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -50,6 +51,8 @@ public final class VideoVerticle extends VerticleBase {
   static final long MAX_POOL_XML_BYTES = 32L << 20;
   static final long MAX_JSON_BODY_BYTES = 4L << 20;
   static final int MAX_IN_FLIGHT = 4;
+  /** How long past the request deadline stop() waits for pool reads in flight. */
+  static final long STOP_GRACE_MS = 2000;
   static final long BUFFER_RECHECK_MS = 200;
   /** What a pool read may add at most, for the sink buffer check. */
   static final int MAX_NEW_PER_READ = 8000;
@@ -72,6 +75,8 @@ public final class VideoVerticle extends VerticleBase {
   private final Map<Long, String> metaWritten = new HashMap<>();
   private final Map<Long, AtomicLong> committed = new ConcurrentHashMap<>();
   private int inFlight;
+  /** Pool and dmroll reads sent and not yet handled (stop() waits for them). */
+  private int poolReadsInFlight;
   private long pumpTimer = -1;
   private long pumpAtMs = Long.MAX_VALUE;
   private boolean stopping;
@@ -95,6 +100,8 @@ public final class VideoVerticle extends VerticleBase {
     Episode episode;
     List<VideoPart> partList = List.of();
     VideoInfo info;
+    /** What author_recommend last answered (none until it did). */
+    List<Related> related = List.of();
     boolean resolvedOnce;
     boolean busy;
     long dueAtMs;
@@ -275,7 +282,25 @@ public final class VideoVerticle extends VerticleBase {
     if (pumpTimer >= 0) {
       vertx.cancelTimer(pumpTimer);
     }
-    return client.close();
+    // A pool read in flight was served: the upstream's pool may push its oldest danmaku out before the next
+    // incarnation reads again, so its answer is published (the sink drains after the verticles stop) rather than
+    // dropped. No new request starts; a read that does not end within its deadline is given up.
+    Promise<Void> drained = Promise.promise();
+    long giveUpAt = System.currentTimeMillis() + config.upstream().timeoutMs() + STOP_GRACE_MS;
+    awaitReads(drained, giveUpAt);
+    return drained.future().compose(done -> client.close());
+  }
+
+  private void awaitReads(Promise<Void> drained, long giveUpAtMs) {
+    if (poolReadsInFlight == 0) {
+      drained.tryComplete();
+    } else if (System.currentTimeMillis() >= giveUpAtMs) {
+      log.warn("stopping with {} video pool reads unanswered; their danmaku are read again at the next start",
+          poolReadsInFlight);
+      drained.tryComplete();
+    } else {
+      vertx.setTimer(20, id -> awaitReads(drained, giveUpAtMs));
+    }
   }
 
   private void registerMetrics() {
@@ -531,9 +556,13 @@ public final class VideoVerticle extends VerticleBase {
               v.dueAtMs = System.currentTimeMillis();
               return;
             }
-            // Related videos are a nicety: without them the metadata is still worth writing.
-            List<Related> related = answer instanceof ApiAnswer.Ok<List<Related>> ok ? ok.value() : List.of();
-            resolved(v, related);
+            // Related videos are a nicety: without them the metadata is still worth writing. A failed read keeps
+            // what the last one said (the video did not change because author_recommend timed out), so the record
+            // is not written again with no related videos, and again with them.
+            if (answer instanceof ApiAnswer.Ok<List<Related>> ok) {
+              v.related = ok.value();
+            }
+            resolved(v, v.related);
           });
       case INVALID -> v.busy = false;
     }
@@ -656,18 +685,22 @@ public final class VideoVerticle extends VerticleBase {
         : fill(settings.commentUrl(), "cid", cid);
     String endpoint = history ? "dmroll" : "pool";
     inFlight++;
+    poolReadsInFlight++;
     // Inflating and parsing a pool of thousands takes tens of milliseconds: off the event loop.
     client.get(url, MAX_POOL_BODY_BYTES)
         .andThen(exchange -> gate.onExchangeEnded(System.currentTimeMillis()))
         .compose(raw -> vertx.executeBlocking(() -> poolAnswer(raw), false))
         .onComplete(done -> {
           inFlight--;
+          // stop() checks this from a timer on this same event loop: after this handler has published.
+          poolReadsInFlight--;
           p.busy = false;
           ApiAnswer<Pool> answer = done.succeeded() ? done.result()
               : new ApiAnswer.Failed<>(PollOutcome.PARSE_ERROR, FailureKind.RETRY, "reading the pool failed: "
                   + VideoApi.reason(String.valueOf(done.cause())));
           settle(endpoint, answer, now);
-          if (!stopping && parts.get(cid) == p) {
+          // Also while stopping: a served pool is published, not dropped (see stop()).
+          if (parts.get(cid) == p) {
             if (answer instanceof ApiAnswer.Ok<Pool> ok) {
               onPool(p, ok.value(), date);
             } else if (answer instanceof ApiAnswer.NotFound<Pool> nf && history) {
@@ -694,8 +727,11 @@ public final class VideoVerticle extends VerticleBase {
         });
   }
 
-  /** A pool answer to a parsed pool, or why not: JSON error bodies, bad compression, malformed XML. */
-  static ApiAnswer<Pool> poolAnswer(VideoClient.Raw raw) {
+  /**
+   * A pool answer to a parsed pool, or why not: JSON error bodies, bad compression, malformed XML. (Public for
+   * the pool benchmark, which runs the relay's own path.)
+   */
+  public static ApiAnswer<Pool> poolAnswer(VideoClient.Raw raw) {
     if (raw instanceof VideoClient.NoAnswer none) {
       return new ApiAnswer.Failed<>(none.outcome(), FailureKind.RETRY, none.reason());
     }
@@ -751,16 +787,21 @@ public final class VideoVerticle extends VerticleBase {
     } else {
       p.schedule.onRead(now, result.fresh().size(), pool.maxLimit(), result.gap());
     }
-    List<SourceItem> items = new ArrayList<>(result.fresh().size());
-    Followed v = p.video;
-    for (PoolDanmaku d : result.fresh()) {
-      items.add(new SourceItem(RecordValues.videoDanmaku(cid, v.aid, v.bvid, p.part.page(), d.dmid(), d.progressMs(),
-          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
-          d.ctime() * 1000));
-    }
+    List<SourceItem> items = items(cid, p.video.aid, p.video.bvid, p.part.page(), result.fresh(), now);
     p.handed += items.size();
     pipeline.publish(new SourceBatch(StreamKey.videoPart(cid), date != null ? "video-history" : "video-pool", items,
         p.stateRecord()));
+  }
+
+  /** The record values of a read's fresh danmaku (SPEC §4), oldest first. */
+  public static List<SourceItem> items(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
+    List<SourceItem> items = new ArrayList<>(fresh.size());
+    for (PoolDanmaku d : fresh) {
+      items.add(new SourceItem(RecordValues.videoDanmaku(cid, aid, bvid, page, d.dmid(), d.progressMs(),
+          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
+          d.ctime() * 1000));
+    }
+    return items;
   }
 
   private void finishHistory(PartReader p) {
@@ -811,6 +852,7 @@ public final class VideoVerticle extends VerticleBase {
           .put("last_read_at", p.schedule.lastReadAtMs() > 0 ? p.schedule.lastReadAtMs() : null)
           .put("next_read_at", v.step == Step.INVALID ? null : p.schedule.nextReadAtMs())
           .put("interval_ms", p.schedule.intervalMs())
+          .put("read_in_flight", p.busy)
           .put("rate_per_second", Math.round(p.schedule.ratePerSecond() * 1000) / 1000.0)
           .put("pool_size", p.lastPoolSize)
           .put("max_limit", p.maxLimit)

@@ -9,6 +9,11 @@ import io.danmakurelay.sim.SimulatorSettings;
 import io.danmakurelay.sim.VideoFault;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -187,6 +192,94 @@ class VideoIntegrationTest {
   }
 
   @Test
+  @DisplayName("the metadata record is written once per change: refreshes that change nothing write nothing, each "
+      + "edit of the title is written once, and the record matches the simulator's video")
+  void metadataOnlyWhenItChanges(@TempDir Path dir) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("broker"), 0);
+    try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 1, 0.5, 24))) {
+      List<String> flags = videoFlags(h, "kafka.bootstrapServers=" + kafka.bootstrapServers(), "videos=170002");
+      flags.removeIf(f -> f.startsWith("video.maxIntervalMs="));
+      // A refresh (pagelist, archives, author_recommend) every second; the part's pool grows 3 danmaku a second.
+      flags.add("video.maxIntervalMs=1000");
+      h.startRelay(flags);
+      String refreshed = "endpoint=\"recommend\",outcome=\"ok\"";
+      await("four refreshes", Duration.ofSeconds(90), () -> h.metric("danmaku_video_requests_total", refreshed) >= 4);
+      h.sim.videoRetitle(170002, "改了标题 1");
+      double before = h.metric("danmaku_video_requests_total", refreshed);
+      await("three refreshes after the edit", Duration.ofSeconds(90),
+          () -> h.metric("danmaku_video_requests_total", refreshed) >= before + 3);
+      h.sim.videoRetitle(170002, "改了标题 2");
+
+      // The sink commits in order: once the second edit is in Kafka, whatever earlier refreshes wrote is too.
+      List<JsonObject> written = new ArrayList<>();
+      await("the second edit written", Duration.ofSeconds(90), () -> {
+        written.clear();
+        RelayHarness.consume(kafka.bootstrapServers(), "danmaku-video-meta", 3).forEach(r -> {
+          assertThat(r.key()).isEqualTo("av170002");
+          written.add(RelayHarness.json(r));
+        });
+        return !written.isEmpty() && "改了标题 2".equals(written.get(written.size() - 1).getString("title"));
+      });
+      assertThat(written).extracting(m -> m.getString("title")).containsExactly("单P视频 😀", "改了标题 1", "改了标题 2");
+
+      // The last record is the simulator's video as its archives answer says now.
+      HttpResponse<String> archives = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+          "http://127.0.0.1:" + h.sim.port() + "/x/article/archives?ids=170002")).build(), BodyHandlers.ofString());
+      JsonObject truth = new JsonObject(archives.body()).getJsonObject("data").getJsonObject("170002");
+      JsonObject last = written.get(2);
+      assertThat(last.getLong("aid")).isEqualTo(170002);
+      assertThat(last.getString("bvid")).isEqualTo("BV17x411w7Kk");
+      assertThat(last.getString("title")).isEqualTo(truth.getString("title"));
+      assertThat(last.getJsonObject("owner")).isEqualTo(new JsonObject().put("mid", truth.getJsonObject("owner").getLong("mid"))
+          .put("name", truth.getJsonObject("owner").getString("name")));
+      assertThat(last.getLong("pubdate")).isEqualTo(truth.getLong("pubdate"));
+      assertThat(last.getLong("duration")).isEqualTo(truth.getLong("duration"));
+      for (String counter : List.of("view", "danmaku", "reply", "favorite", "coin", "share")) {
+        assertThat(last.getJsonObject("stat").getLong(counter)).as("stat.%s", counter)
+            .isEqualTo(truth.getJsonObject("stat").getLong(counter));
+      }
+      assertThat(last.getJsonArray("pages").getJsonObject(0).getLong("cid")).isEqualTo(1700021);
+      assertThat(last.getJsonArray("related").getList()).containsExactly(170001);
+    } finally {
+      kafka.close();
+    }
+  }
+
+  @Test
+  @DisplayName("a stop while a pool read is in flight publishes that read: Kafka holds every danmaku served")
+  void stopPublishesTheReadInFlight(@TempDir Path dir) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("broker"), 0);
+    try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 1, 0.5, 25))) {
+      List<String> flags = videoFlags(h, "kafka.bootstrapServers=" + kafka.bootstrapServers(), "videos=170002");
+      h.startRelay(flags);
+      await("two pool reads", Duration.ofSeconds(90), () -> simPart(h, 1700021).getLong("pool_reads") >= 2);
+      // The simulator holds every request for 4 s (under the relay's 5 s deadline): a pool read sent meanwhile is
+      // in flight when the relay stops, and is served (recorded in the ground truth) while the relay stops.
+      // (A refresh of the video's metadata in flight holds its part's reads back: stall again until a read is sent.)
+      long[] stalledUntil = {0};
+      await("a pool read in flight", Duration.ofSeconds(90), () -> {
+        if (System.currentTimeMillis() > stalledUntil[0] - 1000) {
+          h.sim.stall(4000);
+          stalledUntil[0] = System.currentTimeMillis() + 4000;
+        }
+        return new JsonObject(h.get("/api/videos").body()).getJsonArray("videos").getJsonObject(0)
+            .getJsonArray("parts").getJsonObject(0).getBoolean("read_in_flight");
+      });
+      h.relay.close();
+      h.relay = null;
+      List<String> served = h.sim.videoServedDmids(1700021);
+      Set<String> published = new HashSet<>();
+      RelayHarness.consume(kafka.bootstrapServers(), "danmaku-video", served.size())
+          .forEach(r -> published.add(RelayHarness.json(r).getString("id")));
+      List<String> missing = new ArrayList<>(served);
+      missing.removeAll(published);
+      assertThat(missing).as("served danmaku missing from Kafka").isEmpty();
+    } finally {
+      kafka.close();
+    }
+  }
+
+  @Test
   @DisplayName("faults get a clear outcome per video in /api/videos and the metrics, and the rest is unaffected")
   void faults(@TempDir Path dir) throws Exception {
     try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 1, 0.5, 22))) {
@@ -195,12 +288,14 @@ class VideoIntegrationTest {
       h.sim.videoFault(1700013, VideoFault.WRONGTYPES, 1);
       h.sim.videoFault(1700021, VideoFault.HUGE, 1);
       h.sim.videoFault(170003, VideoFault.EMPTYDATA, 1);
+      // The episode's part: its pool answers HTTP 404 once (an HTML page), then is there again.
+      h.sim.videoFault(24417385, VideoFault.HTTP404, 1);
       h.startRelay(videoFlags(h, "kafka.dataDir=" + dir.resolve("kafka"), "admin.token=secret",
-          "videos=av170001,170002,av170003,ep999,BV1xx411c7mD"));
+          "videos=av170001,170002,av170003,ep999,BV1xx411c7mD,ep114928"));
       await("every fault served and the good reads done", Duration.ofSeconds(90), () ->
-          h.sim.stats().getJsonObject("video_totals").getLong("video_faults_served") == 6
+          h.sim.stats().getJsonObject("video_totals").getLong("video_faults_served") == 7
               && simPart(h, 1700011).getLong("pool_reads") >= 2 && simPart(h, 1700012).getLong("pool_reads") >= 2
-              && simPart(h, 1700021).getLong("pool_reads") >= 2);
+              && simPart(h, 1700021).getLong("pool_reads") >= 2 && simPart(h, 24417385).getLong("pool_reads") >= 2);
       Map<String, JsonObject> byId = new HashMap<>();
       for (Object o : new JsonObject(h.get("/api/videos").body()).getJsonArray("videos")) {
         byId.put(((JsonObject) o).getString("video"), (JsonObject) o);
@@ -221,8 +316,12 @@ class VideoIntegrationTest {
       assertThat(h.metric("danmaku_video_requests_total", "endpoint=\"pool\",outcome=\"parse_error\""))
           .isGreaterThanOrEqualTo(3);
       assertThat(h.metric("danmaku_videos", "state=\"invalid\"")).isEqualTo(3);
+      assertThat(h.metric("danmaku_video_requests_total", "endpoint=\"pool\",outcome=\"not_found\""))
+          .isGreaterThanOrEqualTo(1);
+      assertThat(byId.get("ep114928").getString("state")).isEqualTo("reading");
       await("the published count reaches the good parts' served danmaku", Duration.ofSeconds(30), () ->
-          h.metric("danmaku_video_danmaku_published_total", "") >= h.sim.videoServedDmids(1700021).size());
+          h.metric("danmaku_video_danmaku_published_total", "") >= h.sim.videoServedDmids(1700021).size()
+              + h.sim.videoServedDmids(24417385).size());
 
       // The API: bad ids and missing tokens are refused clearly, a valid add and delete work.
       assertThat(h.send("POST", "/api/videos", "{\"video\":\"ss12\"}", "secret").statusCode()).isEqualTo(400);

@@ -127,6 +127,29 @@ class PoolTest {
     }
 
     @Test
+    @DisplayName("a d with a child element is counted and skipped, the rest of the pool kept; CDATA, entities and "
+        + "character references are its text")
+    void markupInside() throws Exception {
+      Pool pool = PoolParser.parse(bytes(pool(1, 100,
+          d("1", "before"),
+          d("2", "a<b>bold</b>c"),
+          d("3", "<font color=\"red\"><i>nested</i></font>"),
+          d("4", "x<![CDATA[<b>&amp;</b>]]>&#x4f60;&#22909;&lt;&gt;&quot;&apos;&amp;"),
+          d("5", "one<!-- a comment -->two"),
+          d("6", "<br/>"),
+          d("7", ""),
+          d("8", "after"))));
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::dmid).containsExactly("1", "4", "5", "7", "8");
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::text)
+          .containsExactly("before", "x<b>&amp;</b>你好<>\"'&", "onetwo", "", "after");
+      assertThat(pool.badItems()).isEqualTo(3);
+      assertThat(pool.firstBadReason()).isEqualTo(PoolParser.MARKUP);
+      // An undeclared entity is not well-formed XML: no conforming parser reads on past it.
+      assertThatThrownBy(() -> PoolParser.parse(bytes(pool(1, 100, d("1", "a&nbsp;b"), d("2", "ok")))))
+          .isInstanceOf(PoolFormatException.class).hasMessageContaining("nbsp");
+    }
+
+    @Test
     @DisplayName("malformed XML, a DOCTYPE with entities and a wrong root fail the read with a reason")
     void malformed() {
       assertThatThrownBy(() -> PoolParser.parse(bytes("<i><chatid>1</chatid><d p=\"1\">x</i>")))

@@ -1,0 +1,179 @@
+package io.danmakurelay.pipeline;
+
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The map behind a record value built field by field (a video pool yields thousands per read): names and values
+ * in two arrays, in insertion order, looked up by a scan (a value has a handful of fields). Far fewer objects
+ * than a {@code LinkedHashMap} (no entry per field), which is what a pool's worth of values costs most. Not
+ * thread-safe, like the {@code JsonObject} that wraps it; {@code null} values are kept, as JSON nulls.
+ * {@code JsonObject.copy()} of a value backed by it is a {@code HashMap} (Vert.x keeps order only when copying a
+ * {@code LinkedHashMap}): the relay never copies a record value, it encodes it ({@code kafka.JsonEncoder}).
+ */
+public final class FieldMap extends AbstractMap<String, Object> {
+
+  private String[] names;
+  /** Each name's hash (a String caches its own): a scan compares ints, and equals only on a match. */
+  private int[] hashes;
+  private Object[] values;
+  private int size;
+
+  public FieldMap(int capacity) {
+    names = new String[Math.max(4, capacity)];
+    hashes = new int[names.length];
+    values = new Object[names.length];
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  /** The name of field {@code i}, in insertion order (for encoders that walk the fields without entries). */
+  public String nameAt(int i) {
+    Objects.checkIndex(i, size);
+    return names[i];
+  }
+
+  public Object valueAt(int i) {
+    Objects.checkIndex(i, size);
+    return values[i];
+  }
+
+  private int indexOf(Object name) {
+    if (name == null) {
+      return -1;
+    }
+    int hash = name.hashCode();
+    for (int i = 0; i < size; i++) {
+      if (hashes[i] == hash && (names[i] == name || names[i].equals(name))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public boolean containsKey(Object name) {
+    return indexOf(name) >= 0;
+  }
+
+  @Override
+  public Object get(Object name) {
+    int i = indexOf(name);
+    return i < 0 ? null : values[i];
+  }
+
+  @Override
+  public Object put(String name, Object value) {
+    Objects.requireNonNull(name, "name");
+    int i = indexOf(name);
+    if (i >= 0) {
+      Object old = values[i];
+      values[i] = value;
+      return old;
+    }
+    append(name, value);
+    return null;
+  }
+
+  /**
+   * Adds a field the map does not hold yet, without looking for it (for builders whose names are distinct
+   * constants); returns this map.
+   */
+  public FieldMap append(String name, Object value) {
+    Objects.requireNonNull(name, "name");
+    if (size == names.length) {
+      names = Arrays.copyOf(names, size * 2);
+      hashes = Arrays.copyOf(hashes, size * 2);
+      values = Arrays.copyOf(values, size * 2);
+    }
+    hashes[size] = name.hashCode();
+    names[size] = name;
+    values[size++] = value;
+    return this;
+  }
+
+  @Override
+  public Object remove(Object name) {
+    int i = indexOf(name);
+    if (i < 0) {
+      return null;
+    }
+    Object old = values[i];
+    removeAt(i);
+    return old;
+  }
+
+  private void removeAt(int i) {
+    System.arraycopy(names, i + 1, names, i, size - i - 1);
+    System.arraycopy(hashes, i + 1, hashes, i, size - i - 1);
+    System.arraycopy(values, i + 1, values, i, size - i - 1);
+    size--;
+    names[size] = null;
+    values[size] = null;
+  }
+
+  @Override
+  public void clear() {
+    Arrays.fill(names, 0, size, null);
+    Arrays.fill(values, 0, size, null);
+    size = 0;
+  }
+
+  @Override
+  public Set<Entry<String, Object>> entrySet() {
+    return new AbstractSet<>() {
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public Iterator<Entry<String, Object>> iterator() {
+        return new Iterator<>() {
+          int next;
+          int last = -1;
+
+          @Override
+          public boolean hasNext() {
+            return next < size;
+          }
+
+          @Override
+          public Entry<String, Object> next() {
+            if (next >= size) {
+              throw new NoSuchElementException();
+            }
+            last = next++;
+            int at = last;
+            return new SimpleEntry<>(names[at], values[at]) {
+              @Override
+              public Object setValue(Object value) {
+                values[at] = value;
+                return super.setValue(value);
+              }
+            };
+          }
+
+          @Override
+          public void remove() {
+            if (last < 0) {
+              throw new IllegalStateException();
+            }
+            removeAt(last);
+            next = last;
+            last = -1;
+          }
+        };
+      }
+    };
+  }
+}
