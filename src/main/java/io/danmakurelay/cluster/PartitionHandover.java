@@ -76,9 +76,12 @@ public final class PartitionHandover implements ClusterMembership.Listener {
     // 1. Fence: every sink's initTransactions, in parallel (each on its own thread).
     Set<Integer> ready = new TreeSet<>();
     boolean failed = false;
+    // One deadline for all: waiting READY_TIMEOUT per sink would hold the rebalance callback for N times that
+    // (past max.poll.interval.ms, out of the group) while the coordinator is away.
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     for (Map.Entry<Integer, KafkaSink> e : sinks.entrySet()) {
       try {
-        if (e.getValue().awaitReady(READY_TIMEOUT)) {
+        if (e.getValue().awaitReady(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
           ready.add(e.getKey());
           continue;
         }

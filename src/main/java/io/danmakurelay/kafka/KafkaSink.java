@@ -68,6 +68,8 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
   private volatile Runnable onFenced;
   /** In a cluster a producer is initialised once: a second initTransactions could fence the partition's new owner. */
   private volatile boolean initOnce;
+  /** The last abort timed out: it is retried before the next transaction begins. Sender thread only. */
+  private boolean abortPending;
   private boolean initialised;
   private volatile long closeDeadlineNanos = Long.MAX_VALUE;
   private final Thread sender;
@@ -335,6 +337,10 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
   private boolean publish(List<Prepared> batches) {
     try {
       ensureProducer();
+      if (abortPending) {
+        producer.abortTransaction();
+        abortPending = false;
+      }
       producer.beginTransaction();
       int records = 0;
       for (Prepared batch : batches) {
@@ -465,7 +471,14 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
     }
     try {
       producer.abortTransaction();
+      abortPending = false;
+    } catch (TimeoutException e) {
+      // Kafka unreachable (an outage): the abort may be retried with the same producer, and must be — a cluster
+      // partition's sink may not make a new one (its initTransactions could fence the partition's next owner).
+      abortPending = true;
+      log.debug("abort timed out, retried before the next transaction: {}", e.toString());
     } catch (KafkaException | IllegalStateException e) {
+      abortPending = false;
       log.debug("abort failed, replacing the producer: {}", e.toString());
       closeProducer(Duration.ZERO);
     }
@@ -502,6 +515,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
       }
       producer = null;
       ready = false;
+      abortPending = false;
     }
   }
 

@@ -36,14 +36,33 @@ class KafkaSinkTest {
   @DisplayName("while the broker is down the sink buffers and reports it; when it returns every message "
       + "arrives once, in order")
   void survivesBrokerOutage(@TempDir Path dir) throws Exception {
+    outage(dir, false);
+  }
+
+  @Test
+  @DisplayName("a cluster partition's sink (initialised once, so it can never fence the partition's next owner) "
+      + "rides out an outage too: its aborts time out and are retried with the same producer, nothing is dropped")
+  void partitionSinkSurvivesBrokerOutage(@TempDir Path dir) throws Exception {
+    outage(dir, true);
+  }
+
+  private static void outage(Path dir, boolean partitionSink) throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0);
     int port = kafka.port();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     AtomicInteger committed = new AtomicInteger();
     RelayConfig.Kafka topics = ConfigLoader.load(null, Map.of(),
         List.of("kafka.topic=sink-topic", "kafka.stateTopic=sink-state")).kafka();
-    KafkaSink sink = new KafkaSink(kafka.bootstrapServers(), "sink-test", Map.of(), 10_000, new RecordFormat(topics),
+    // The partition sink's outage lasts past the records' delivery timeout, so its transaction fails for good and
+    // must be aborted while the broker is still away (the abort times out, too).
+    Map<String, String> producer = partitionSink
+        ? Map.of("delivery.timeout.ms", "3000", "request.timeout.ms", "2000", "max.block.ms", "3000") : Map.of();
+    KafkaSink sink = new KafkaSink(kafka.bootstrapServers(), "sink-test", producer, 10_000, new RecordFormat(topics),
         registry, batch -> committed.addAndGet(batch.messages()));
+    AtomicInteger fenced = new AtomicInteger();
+    if (partitionSink) {
+      sink.onFenced(fenced::incrementAndGet);
+    }
     Pipeline pipeline = new Pipeline(sink);
     sink.start();
     try {
@@ -62,6 +81,10 @@ class KafkaSinkTest {
       assertThat(sink.bufferedMessages()).isEqualTo(50);
       assertThat(registry.get("danmaku.kafka.buffered.messages").gauge().value()).isEqualTo(50);
       assertThat(sink.lastError()).isNotBlank();
+      if (partitionSink) {
+        await("the delivery timeout passed and an abort was tried while the broker is down",
+            () -> registry.get("danmaku.kafka.errors").counter().count() >= 4);
+      }
 
       kafka = EmbeddedKafka.start(dir, port);
       await("all 100 committed after the broker returned", () -> committed.get() == 100);
@@ -88,6 +111,7 @@ class KafkaSinkTest {
           IntStream.range(0, 100).mapToObj(i -> "m" + i).toList());
       assertThat(values).extracting(v -> v.getLong("seq")).containsExactlyElementsOf(
           LongStream.rangeClosed(1, 100).boxed().toList());
+      assertThat(fenced.get()).as("times the sink gave up as fenced").isZero();
     } finally {
       sink.close(Duration.ofSeconds(10));
       kafka.close();
