@@ -31,8 +31,11 @@ class UpstreamFaultsIntegrationTest {
   @DisplayName("each upstream fault is counted under its outcome, backs off its room (or every room under risk "
       + "control) while the rest keep polling, publishes nothing wrong, and a bad room becomes invalid")
   void everyFaultInSequence(@TempDir Path dir) throws Exception {
-    // Slow rooms: even a risk-control pause leaves far fewer than 10 new messages per window, so no loss.
-    SimulatorSettings settings = SimulatorSettings.defaults(0, 3, 2.0, 7).withTraffic(0.2, 0.1);
+    // Slow rooms: even a risk-control pause leaves far fewer than 10 new messages per window, so no loss. No
+    // identical repeats: ajax-msg items carry no id, and ListDeduper documents that a run of repeats cut by the
+    // window's oldest edge may lose one repeat (never publish one twice); this test is about faults, and would
+    // otherwise fail now and then on that documented ambiguity (ListDeduperTest covers repeats).
+    SimulatorSettings settings = SimulatorSettings.defaults(0, 3, 2.0, 7).withTraffic(0.0, 0.1);
     try (RelayHarness h = new RelayHarness(settings)) {
       h.startRelay(h.flags(dir.resolve("kafka"), "ajax-msg",
           "rooms=" + ROOM + "," + OTHER + "," + DOOMED + "," + MISSING,
