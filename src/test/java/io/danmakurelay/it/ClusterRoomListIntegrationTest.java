@@ -7,6 +7,9 @@ import io.danmakurelay.Relay;
 import io.danmakurelay.config.ConfigLoader;
 import io.danmakurelay.kafka.EmbeddedKafka;
 import io.danmakurelay.sim.SimulatorSettings;
+import io.danmakurelay.testsupport.WsProbe;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -88,6 +91,62 @@ class ClusterRoomListIntegrationTest {
         // Removed on the relay that added it: the other drops it too.
         assertThat(send(h, b, "DELETE", "/api/rooms/1000004", null).statusCode()).isEqualTo(200);
         await("A drops the room B added and removed", SPREAD, () -> !requested(h, a).contains(1000004L));
+      }
+    }
+  }
+
+  /** Room {@code room}'s entry in the relay's /api/rooms, or null. */
+  private static JsonObject entry(RelayHarness h, Relay relay, long room) throws Exception {
+    return new JsonObject(send(h, relay, "GET", "/api/rooms", null).body()).getJsonArray("rooms").stream()
+        .map(o -> (JsonObject) o).filter(o -> Long.valueOf(room).equals(o.getLong("room_id"))).findFirst().orElse(null);
+  }
+
+  @Test
+  @DisplayName("a room added on relay A is polled by its owner alone, and a /ws client of the relay that does not "
+      + "own it receives it from seq 1 on, contiguous (the fan-out reads Kafka)")
+  void addedRoomPolledByItsOwnerAndServedByEveryRelay(@TempDir Path dir) throws Exception {
+    long room = 1000002L;
+    try (RelayHarness h = new RelayHarness(SimulatorSettings.defaults(0, 8, 2.0, 13));
+         EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("broker"), 0)) {
+      String bootstrap = kafka.bootstrapServers();
+      try (Relay a = Relay.start(ConfigLoader.load(null, Map.of(), flags(h, bootstrap, "a", dir.resolve("a"))));
+           Relay b = Relay.start(ConfigLoader.load(null, Map.of(), flags(h, bootstrap, "b", dir.resolve("b"))))) {
+        await("both relays hold partitions", SPREAD, () -> new JsonObject(send(h, a, "GET", "/api/cluster", null).body())
+            .getJsonArray("members").stream().filter(m -> !((JsonObject) m).getJsonArray("partitions").isEmpty())
+            .count() == 2);
+        assertThat(send(h, a, "POST", "/api/rooms", "{\"room\":" + room + "}").statusCode()).isEqualTo(201);
+        await("the room resolved and its owner known on A", SPREAD,
+            () -> entry(h, a, room) != null && entry(h, a, room).getString("owner") != null);
+        String owner = entry(h, a, room).getString("owner");
+        Relay owning = "a".equals(owner) ? a : b;
+        Relay other = owning == a ? b : a;
+        assertThat(entry(h, other, room).getString("owner")).as("the owner as the other relay sees it").isEqualTo(owner);
+        await("the owner polled it", SPREAD, () -> entry(h, owning, room).getValue("last_poll_at") != null);
+        assertThat(entry(h, other, room).getValue("last_poll_at")).as("polls of a room by the relay not owning it")
+            .isNull();
+
+        WebSocketClient client = other.vertx().createWebSocketClient();
+        try {
+          WsProbe ws = WsProbe.open(client, other.httpPort(), "/ws");
+          ws.send(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(room))
+              .put("since", new JsonObject().put(Long.toString(room), 0)));
+          List<Long> seqs = new ArrayList<>();
+          await("five messages of the room through the relay not owning it", SPREAD, () -> {
+            for (JsonObject frame; (frame = ws.received.poll()) != null; ) {
+              if ("danmaku".equals(frame.getString("op"))) {
+                assertThat(frame.getLong("room_id")).isEqualTo(room);
+                seqs.add(frame.getLong("seq"));
+              }
+            }
+            return seqs.size() >= 5;
+          });
+          for (int i = 0; i < seqs.size(); i++) {
+            assertThat(seqs.get(i)).as("seq of frame %d", i).isEqualTo(i + 1L);
+          }
+          ws.close();
+        } finally {
+          client.close();
+        }
       }
     }
   }
