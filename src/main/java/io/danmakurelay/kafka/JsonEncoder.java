@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.danmakurelay.pipeline.FieldMap;
+import io.danmakurelay.pipeline.RawJson;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
@@ -17,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Encodes a batch's record values to UTF-8 JSON with one streaming generator for the whole batch: the same
  * bytes as {@link JsonObject#toBuffer()} (Vert.x's own encoding of its JSON types), without the object mapper's
- * per-value serializer provider and buffer pool. Not thread-safe: one per batch.
+ * per-value serializer provider and buffer pool. A {@link RawJson} inside a value is written as its bytes. Not
+ * thread-safe: one per batch.
  */
 final class JsonEncoder {
 
@@ -84,6 +86,12 @@ final class JsonEncoder {
         value(a.getValue(i));
       }
       generator.writeEndArray();
+    } else if (v instanceof RawJson raw) {
+      // Bytes that already are one JSON value (an upstream item as received): the generator writes the
+      // separator before a value, then its buffer goes out ahead of the bytes written in place.
+      generator.writeRawValue("");
+      generator.flush();
+      out.write(raw.bytes());
     } else if (v == null) {
       generator.writeNull();
     } else {

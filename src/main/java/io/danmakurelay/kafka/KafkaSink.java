@@ -4,6 +4,7 @@ import io.danmakurelay.pipeline.BatchSink;
 import io.danmakurelay.pipeline.BackoffPolicy;
 import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SourceItem;
+import io.danmakurelay.pipeline.StreamKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -273,9 +274,7 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
           drained.add(first);
           queue.drainTo(drained, MAX_BATCHES_PER_TRANSACTION - 1);
           // Serialised once here, off every event loop, and kept for the retries of this transaction.
-          for (SequencedBatch batch : drained) {
-            pending.add(new Prepared(batch, format.records(batch)));
-          }
+          prepare(drained, pending);
           drained.clear();
         } catch (InterruptedException e) {
           break;
@@ -330,6 +329,27 @@ public final class KafkaSink implements BatchSink, AutoCloseable {
       fail(e instanceof ExecutionException ? (Exception) e.getCause() : e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The records of batches that commit in one transaction. A stream's state record goes with its last batch
+   * only: the transaction commits all of them or none, so the earlier states of the same stream would be
+   * superseded before any read_committed reader saw them (and compaction keeps the last per key anyway), while
+   * each is a few KB of JSON (a room's dedupe windows) to encode and send, as much as the messages.
+   */
+  private void prepare(List<SequencedBatch> batches, List<Prepared> into) {
+    Map<StreamKey, Integer> lastWithState = new HashMap<>();
+    for (int i = 0; i < batches.size(); i++) {
+      SequencedBatch batch = batches.get(i);
+      if (batch.stream() != null && batch.state() != null) {
+        lastWithState.put(batch.stream(), i);
+      }
+    }
+    for (int i = 0; i < batches.size(); i++) {
+      SequencedBatch batch = batches.get(i);
+      Integer last = batch.stream() == null ? null : lastWithState.get(batch.stream());
+      into.add(new Prepared(batch, format.records(batch, last != null && last == i)));
     }
   }
 

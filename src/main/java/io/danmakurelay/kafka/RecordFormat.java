@@ -40,6 +40,15 @@ public final class RecordFormat {
 
   /** Every record of the batch: messages first, then side records, then the stream's state. */
   public List<ProducerRecord<String, byte[]>> records(SequencedBatch batch) {
+    return records(batch, true);
+  }
+
+  /**
+   * The batch's records, its state record only {@code withState}: a sink that commits several batches of one
+   * stream in one transaction needs only the last one's state (the others are superseded before any reader of
+   * the compacted state topic can see them), and skips encoding the rest.
+   */
+  public List<ProducerRecord<String, byte[]>> records(SequencedBatch batch, boolean withState) {
     List<ProducerRecord<String, byte[]>> records = new ArrayList<>(batch.messages() + batch.batch().side().size() + 1);
     StreamKey stream = batch.stream();
     List<SourceItem> items = batch.items();
@@ -60,7 +69,7 @@ public final class RecordFormat {
     for (SideRecord side : batch.batch().side()) {
       records.add(side(side, json));
     }
-    if (stream != null && batch.state() != null) {
+    if (withState && stream != null && batch.state() != null) {
       RecordHeaders headers = new RecordHeaders();
       addRelay(headers);
       records.add(new ProducerRecord<>(topics.stateTopic(), null, stream.stateKey(), json.encode(batch.state()),

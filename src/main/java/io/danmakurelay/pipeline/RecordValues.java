@@ -16,17 +16,19 @@ public final class RecordValues {
   /** A live room's chat message, before the pipeline adds its {@code seq}. */
   public static JsonObject danmaku(long roomId, FreshMessage message, long fetchedAtMs) {
     Danmaku d = message.danmaku();
-    return new JsonObject()
-        .put("room_id", roomId)
-        .put("id", message.id())
-        .put("list", d.list().wireName())
-        .put("uid", d.uid())
-        .put("nickname", d.nickname())
-        .put("text", d.text())
-        .put("timeline", d.timeline())
-        .put("ts", d.ts())
-        .put("fetched_at", fetchedAtMs)
-        .put("raw", d.raw());
+    // Its fields appended (distinct names, room for the seq the pipeline adds); raw as the item's own bytes when
+    // the parser kept them, so the sink writes them in place instead of serialising a tree of the item again.
+    return new JsonObject(new FieldMap(11)
+        .append("room_id", roomId)
+        .append("id", message.id())
+        .append("list", d.list().wireName())
+        .append("uid", d.uid())
+        .append("nickname", d.nickname())
+        .append("text", d.text())
+        .append("timeline", d.timeline())
+        .append("ts", d.ts())
+        .append("fetched_at", fetchedAtMs)
+        .append("raw", d.rawBytes() != null ? new RawJson(d.rawBytes()) : d.raw()));
   }
 
   /** A room's message as a {@link SourceItem}. */

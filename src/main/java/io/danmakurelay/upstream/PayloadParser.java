@@ -36,7 +36,7 @@ public final class PayloadParser {
   private static final DateTimeFormatter TIMELINE =
       DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss", Locale.ROOT).withResolverStyle(ResolverStyle.STRICT);
   /** Past this, {@code check_info.ts * 1000} would overflow; such a value is garbage, use the timeline. */
-  private static final long MAX_EPOCH_SECONDS = Long.MAX_VALUE / 1000;
+  static final long MAX_EPOCH_SECONDS = Long.MAX_VALUE / 1000;
   private static final String INVALID_ROOM_MARKER = "HistoryReq.Roomid";
   private static final int ROOM_NOT_FOUND_CODE = 60004;
 
@@ -47,8 +47,24 @@ public final class PayloadParser {
     if (httpStatus == 412) {
       return riskFailure("HTTP 412 (risk control)");
     }
-    // The usual answer (2xx, code 0) is parsed straight from its bytes: decoding every body to a String first
-    // cost a copy of each answer. Anything else goes the way of the text, which the failure reasons quote.
+    // The usual answer (2xx, code 0) is read in one streaming pass over its bytes, each item's raw kept as its
+    // bytes; the reader gives null for anything unusual, which the tree below decides (and words the reasons of).
+    if (isSuccessStatus(httpStatus)) {
+      PollResult.Success windows = PollWindowReader.read(body);
+      if (windows != null) {
+        return windows;
+      }
+    }
+    return parsePollTree(httpStatus, contentType, body);
+  }
+
+  /** {@link #parsePoll} without the streaming reader: every answer through a tree (the reference it must match). */
+  static PollResult parsePollTree(int httpStatus, String contentType, Buffer body) {
+    if (httpStatus == 412) {
+      return riskFailure("HTTP 412 (risk control)");
+    }
+    // A 2xx answer with code 0 is parsed straight from its bytes: decoding every body to a String first cost a
+    // copy of each answer. Anything else goes the way of the text, which the failure reasons quote.
     if (isSuccessStatus(httpStatus)) {
       JsonObject json = parseObjectBytes(body);
       if (json != null && Long.valueOf(0).equals(integral(json.getValue("code")))) {

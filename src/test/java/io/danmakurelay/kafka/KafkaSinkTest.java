@@ -46,6 +46,81 @@ class KafkaSinkTest {
     outage(dir, true);
   }
 
+  @Test
+  @DisplayName("batches of one room that share a transaction write the room's state once, the last one (seq "
+      + "included), and every message; another room's batches in the same transaction keep their own last state")
+  void oneStateRecordPerStreamPerTransaction(@TempDir Path dir) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0);
+    AtomicInteger committed = new AtomicInteger();
+    AtomicInteger transactions = new AtomicInteger();
+    RelayConfig.Kafka topics = ConfigLoader.load(null, Map.of(),
+        List.of("kafka.topic=once-topic", "kafka.stateTopic=once-state")).kafka();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    KafkaSink sink = new KafkaSink(kafka.bootstrapServers(), "once-test", Map.of(), 10_000, new RecordFormat(topics),
+        registry, batch -> committed.addAndGet(batch.messages()));
+    Pipeline pipeline = new Pipeline(sink);
+    try {
+      // Queued before the sender starts, so its first transaction takes all of them.
+      for (int i = 0; i < 6; i++) {
+        pipeline.publish(batch(7, i));
+        pipeline.publish(batch(8, i));
+      }
+      sink.start();
+      await("12 messages committed", () -> committed.get() == 12);
+      assertThat(registry.get("danmaku.kafka.transactions").counter().count()).isEqualTo(1);
+
+      List<ConsumerRecord<String, byte[]>> state = readAll(kafka, "once-state", 2);
+      assertThat(state).extracting(ConsumerRecord::key).containsExactlyInAnyOrder("dedupe/7", "dedupe/8");
+      for (ConsumerRecord<String, byte[]> r : state) {
+        assertThat(new JsonObject(new String(r.value(), StandardCharsets.UTF_8)))
+            .isEqualTo(new JsonObject().put("state", 5).put("seq", 6));
+      }
+      List<ConsumerRecord<String, byte[]>> messages = readAll(kafka, "once-topic", 12);
+      assertThat(messages).filteredOn(r -> r.key().equals("7"))
+          .extracting(r -> new JsonObject(new String(r.value(), StandardCharsets.UTF_8)).getLong("seq"))
+          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    } finally {
+      sink.close(Duration.ofSeconds(10));
+      kafka.close();
+    }
+  }
+
+  @Test
+  @DisplayName("a batch's records end with its state record unless the sink leaves it out")
+  void stateRecordOnlyWhenAsked() {
+    RelayConfig.Kafka topics = ConfigLoader.load(null, Map.of(), List.of("kafka.stateTopic=st")).kafka();
+    RecordFormat format = new RecordFormat(topics);
+    io.danmakurelay.pipeline.SequencedBatch sequenced =
+        new io.danmakurelay.pipeline.SequencedBatch(batch(7, 1), 1, new JsonObject().put("state", 1).put("seq", 1));
+    assertThat(format.records(sequenced)).extracting(r -> r.topic()).endsWith("st").hasSize(2);
+    assertThat(format.records(sequenced, false)).extracting(r -> r.topic()).doesNotContain("st").hasSize(1);
+    assertThat(format.records(sequenced, false).get(0).value()).isEqualTo(format.records(sequenced).get(0).value());
+  }
+
+  private static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedKafka kafka, String topic, int expected) {
+    List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.GROUP_ID_CONFIG, "verify-" + topic,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (records.size() < expected && System.currentTimeMillis() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      }
+      // Anything beyond what is expected (a state written twice) would arrive with the rest of the transaction.
+      consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+    }
+    return records;
+  }
+
+  private static SourceBatch batch(long room, int i) {
+    return new SourceBatch(StreamKey.room(room), "ajax-msg",
+        List.of(new SourceItem(new JsonObject().put("room_id", room).put("text", "m" + i), System.currentTimeMillis())),
+        new JsonObject().put("state", i));
+  }
+
   private static void outage(Path dir, boolean partitionSink) throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0);
     int port = kafka.port();
