@@ -34,6 +34,11 @@ final class PollWindowReader {
       return null;
     }
     byte[] bytes = body.getBytes();
+    if (!Utf8.valid(bytes)) {
+      // Jackson checks the UTF-8 of what it decodes, not of the fields it skips, and raw is cut from the bytes: an
+      // answer that is not UTF-8 throughout goes to the general path, which decodes it as text (U+FFFD for bad bytes).
+      return null;
+    }
     try (JsonParser parser = FACTORY.createParser(bytes)) {
       return answer(parser, bytes);
     } catch (IOException | RuntimeException e) {

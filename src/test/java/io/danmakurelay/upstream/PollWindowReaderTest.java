@@ -247,4 +247,45 @@ class PollWindowReaderTest {
     String separator = random.nextInt(6) == 0 ? " , " : ",";
     return "{" + String.join(separator, fields) + "}";
   }
+
+  @ParameterizedTest(name = "gethistory: {0}")
+  @ValueSource(booleans = {false, true})
+  @DisplayName("bytes that are not UTF-8 inside a field the reader skips never reach raw: such an answer is read by "
+      + "the general path, or refused, and every raw kept is valid UTF-8")
+  void invalidUtf8InASkippedField(boolean modern) throws Exception {
+    TrafficModel model = new TrafficModel(SimulatorSettings.defaults(0, 3, 50, 11).withTraffic(0.0, 0.0), T0);
+    long room = model.realIds().get(0);
+    String body = model.pollBody(room, modern, T0 + 30_000);
+    int at = body.indexOf("\"text\":");
+    assertThat(at).as("the answer holds an item").isPositive();
+    byte[][] bad = {{(byte) 0xFF}, {(byte) 0xC3, (byte) 0x28}, {(byte) 0xE4, (byte) 0xB8}, {(byte) 0xED, (byte) 0xA0,
+        (byte) 0x80}};
+    for (byte[] b : bad) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      out.write(body.substring(0, at).getBytes(StandardCharsets.UTF_8));
+      out.write("\"zz_unread\":\"x".getBytes(StandardCharsets.UTF_8));
+      out.write(b);
+      out.write("y\",".getBytes(StandardCharsets.UTF_8));
+      out.write(body.substring(at).getBytes(StandardCharsets.UTF_8));
+      PollResult result = PayloadParser.parsePoll(200, JSON, Buffer.buffer(out.toByteArray()));
+      if (result instanceof PollResult.Success) {
+        for (Danmaku d : all(result)) {
+          if (d.rawBytes() != null) {
+            assertThat(validUtf8(d.rawBytes())).as("raw of %s with bytes %s", d.idStr(), java.util.Arrays.toString(b))
+                .isTrue();
+          }
+        }
+      }
+    }
+  }
+
+  private static boolean validUtf8(byte[] bytes) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes));
+      return true;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return false;
+    }
+  }
 }
