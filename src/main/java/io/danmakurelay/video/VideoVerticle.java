@@ -3,6 +3,7 @@ package io.danmakurelay.video;
 import io.danmakurelay.Addresses;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.RelayState;
+import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.pipeline.RecordValues;
 import io.danmakurelay.pipeline.SequencedBatch;
@@ -796,8 +797,9 @@ public final class VideoVerticle extends VerticleBase {
   /** The record values of a read's fresh danmaku (SPEC §4), oldest first. */
   public static List<SourceItem> items(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
     List<SourceItem> items = new ArrayList<>(fresh.size());
+    FieldMap.Head part = RecordValues.videoPart(cid, aid, bvid, page);
     for (PoolDanmaku d : fresh) {
-      items.add(new SourceItem(RecordValues.videoDanmaku(cid, aid, bvid, page, d.dmid(), d.progressMs(),
+      items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmid(), d.progressMs(),
           d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
           d.ctime() * 1000));
     }
