@@ -11,7 +11,9 @@ import javax.xml.stream.XMLStreamReader;
 /**
  * Reads a pool's XML with StAX, one event at a time (no DOM of an 8,000-danmaku pool, no regex on XML), with
  * DTDs and external entities off (a pool is untrusted input). Every field of each {@code p} is checked: a bad
- * item is counted and skipped; only a document that is not well-formed XML fails the whole read.
+ * item is counted and skipped; only a document that is not well-formed XML fails the whole read. Characters XML 1.0
+ * forbids, which real pools carry in danmaku text, are replaced by U+FFFD first ({@link ForbiddenChars}) and counted:
+ * the danmaku is kept, and the rest of the pool with it.
  */
 public final class PoolParser {
 
@@ -35,6 +37,8 @@ public final class PoolParser {
   }
 
   public static Pool parse(byte[] xml) throws PoolFormatException {
+    ForbiddenChars.Cleaned cleaned = ForbiddenChars.clean(xml);
+    xml = cleaned.xml();
     XMLStreamReader reader = null;
     long chatId = 0;
     int maxLimit = 0;
@@ -110,7 +114,7 @@ public final class PoolParser {
         }
       }
     }
-    return new Pool(chatId, maxLimit, List.copyOf(items), bad, firstBad);
+    return new Pool(chatId, maxLimit, List.copyOf(items), bad, firstBad, cleaned.replaced());
   }
 
   /**
