@@ -3,6 +3,7 @@ package io.danmakurelay.kafka;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.danmakurelay.pipeline.FieldMap;
 import io.vertx.core.json.JsonArray;
@@ -275,26 +276,8 @@ final class JsonEncoder {
 
   private void number(long v) {
     ensure(20);
-    if (v < 0) {
-      if (v == Long.MIN_VALUE) {
-        byte[] min = Long.toString(v).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        System.arraycopy(min, 0, buf, len, min.length);
-        len += min.length;
-        return;
-      }
-      buf[len++] = '-';
-      v = -v;
-    }
-    int digits = 1;
-    for (long rest = v / 10; rest > 0; rest /= 10) {
-      digits++;
-    }
-    int at = len + digits;
-    len = at;
-    do {
-      buf[--at] = (byte) ('0' + (int) (v % 10));
-      v /= 10;
-    } while (v > 0);
+    // Jackson's own digits (what UTF8JsonGenerator.writeNumber calls).
+    len = NumberOutput.outputLong(v, buf, len);
   }
 
   private void ensure(int more) {
