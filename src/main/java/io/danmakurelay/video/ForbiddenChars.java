@@ -5,9 +5,10 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Replaces, in a pool's UTF-8 XML bytes, the characters XML 1.0 forbids (its {@code Char} production) by U+FFFD
- * before the parser sees them: real pools carry some in danmaku text (U+0008 and other C0 controls, raw or as
- * {@code &#8;}), and a conforming parser fails the whole document on the first. Replaced: C0 controls but tab, LF and
+ * Replaces, in a pool's UTF-8 XML bytes, the characters XML 1.0 forbids (its {@code Char} production) by U+FFFD, so
+ * that a pool which failed to parse on them can be read ({@link PoolParser} calls it only then): real pools carry some
+ * in danmaku text (U+0008 and other C0 controls, raw or as {@code &#8;}), and a conforming parser fails the whole
+ * document on the first. Replaced: C0 controls but tab, LF and
  * CR; U+FFFE and U+FFFF; and character references to those, to surrogates or past U+10FFFF (inside a CDATA section a
  * reference is text, and stays). One pass over the bytes, no copy when there is nothing to replace (the usual pool).
  * A document that declares another encoding than UTF-8 is handled only for the single-byte controls.
