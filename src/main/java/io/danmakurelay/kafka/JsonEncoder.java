@@ -3,6 +3,7 @@ package io.danmakurelay.kafka;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RawJson;
@@ -12,14 +13,18 @@ import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Encodes a batch's record values to UTF-8 JSON with one streaming generator for the whole batch: the same
- * bytes as {@link JsonObject#toBuffer()} (Vert.x's own encoding of its JSON types), without the object mapper's
- * per-value serializer provider and buffer pool. A {@link RawJson} inside a value is written as its bytes. Not
- * thread-safe: one per batch.
+ * Encodes a batch's record values to UTF-8 JSON: the same bytes as {@link JsonObject#toBuffer()} (Vert.x's own
+ * encoding of its JSON types, Jackson's {@code UTF8JsonGenerator} with its default features). A value on a
+ * {@link FieldMap} of strings, integers and raw bytes (a video pool's danmaku, a polled message) is written straight into one
+ * byte buffer, its {@link FieldMap#head() head} (the part's cid, aid, bvid, page) encoded once per batch; any other
+ * value goes through one streaming generator for the whole batch, without the object mapper's per-value serializer
+ * provider and buffer pool. A {@link RawJson} inside a value (a polled item's bytes as received) is written as its
+ * bytes. Not thread-safe: one per batch.
  */
 final class JsonEncoder {
 
@@ -43,6 +48,12 @@ final class JsonEncoder {
   private static final int MAX_NAMES = 4096;
 
   byte[] encode(JsonObject value) {
+    if (value.getMap() instanceof FieldMap fields) {
+      byte[] direct = direct(fields);
+      if (direct != null) {
+        return direct;
+      }
+    }
     out.reset();
     try {
       write(value.getMap());
@@ -110,5 +121,182 @@ final class JsonEncoder {
       NAMES.putIfAbsent(key, name);
     }
     return name;
+  }
+
+  // ---- the direct path: Jackson's output, byte for byte, for strings, longs and ints (and raw bytes as they are) ----
+
+  /**
+   * Jackson's escapes for ASCII ({@code CharTypes.get7BitOutputEscapes()}): 0 none, a letter for the two-character
+   * escapes, -1 for a six-character escape (backslash, u, four hex digits).
+   */
+  private static final int[] ESCAPES = new int[128];
+  private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  static {
+    for (int c = 0; c < 0x20; c++) {
+      ESCAPES[c] = -1;
+    }
+    ESCAPES['\b'] = 'b';
+    ESCAPES['\t'] = 't';
+    ESCAPES['\f'] = 'f';
+    ESCAPES['\n'] = 'n';
+    ESCAPES['\r'] = 'r';
+    ESCAPES['"'] = '"';
+    ESCAPES['\\'] = '\\';
+  }
+
+  private byte[] buf = new byte[1024];
+  private int len;
+  private char[] chars = new char[256];
+  private FieldMap.Head lastHead;
+  /** {@code {"cid":..,"aid":..,"bvid":"..","page":..} without its closing brace, for {@link #lastHead}. */
+  private byte[] lastHeadBytes;
+
+  /** The value's bytes, or null when it holds a type this path does not write (the generator does). */
+  private byte[] direct(FieldMap fields) {
+    len = 0;
+    FieldMap.Head head = fields.head();
+    int from = 0;
+    if (head != null && head == lastHead && lastHeadBytes != null) {
+      ensure(lastHeadBytes.length);
+      System.arraycopy(lastHeadBytes, 0, buf, 0, lastHeadBytes.length);
+      len = lastHeadBytes.length;
+      from = head.size();
+    } else {
+      ensure(1);
+      buf[len++] = '{';
+      if (head != null) {
+        // The first value on this head: its fields are this value's first ones.
+        lastHead = head;
+        lastHeadBytes = null;
+        if (!fieldsDirect(fields, 0, head.size())) {
+          return null;
+        }
+        lastHeadBytes = Arrays.copyOf(buf, len);
+        from = head.size();
+      }
+    }
+    if (!fieldsDirect(fields, from, fields.size())) {
+      return null;
+    }
+    ensure(1);
+    buf[len++] = '}';
+    return Arrays.copyOf(buf, len);
+  }
+
+  private boolean fieldsDirect(FieldMap fields, int from, int to) {
+    for (int i = from; i < to; i++) {
+      Object v = fields.valueAt(i);
+      if (!(v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson)) {
+        return false;
+      }
+      byte[] name = quotedName(i, fields.nameAt(i));
+      ensure(name.length + 4);
+      if (i > 0) {
+        buf[len++] = ',';
+      }
+      buf[len++] = '"';
+      System.arraycopy(name, 0, buf, len, name.length);
+      len += name.length;
+      buf[len++] = '"';
+      buf[len++] = ':';
+      if (v instanceof String str) {
+        string(str);
+      } else if (v instanceof Long l) {
+        number(l);
+      } else if (v instanceof Integer n) {
+        number(n);
+      } else if (v instanceof RawJson raw) {
+        // Already one JSON value (a polled item's bytes as received): copied as the generator path writes it.
+        byte[] bytes = raw.bytes();
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, buf, len, bytes.length);
+        len += bytes.length;
+      } else {
+        ensure(4);
+        buf[len++] = 'n';
+        buf[len++] = 'u';
+        buf[len++] = 'l';
+        buf[len++] = 'l';
+      }
+    }
+    return true;
+  }
+
+  /** The name bytes last written at each field position: values built alike hold the same String objects. */
+  private final String[] namesAt = new String[32];
+  private final byte[][] nameBytesAt = new byte[32][];
+
+  private byte[] quotedName(int position, String name) {
+    if (position >= namesAt.length) {
+      return name(name).asQuotedUTF8();
+    }
+    if (namesAt[position] != name) {
+      namesAt[position] = name;
+      nameBytesAt[position] = name(name).asQuotedUTF8();
+    }
+    return nameBytesAt[position];
+  }
+
+  /** A JSON string as Jackson writes it: its escapes, UTF-8 for the rest, each surrogate as a six-character escape. */
+  private void string(String s) {
+    int n = s.length();
+    if (chars.length < n) {
+      chars = new char[Math.max(n, chars.length * 2)];
+    }
+    s.getChars(0, n, chars, 0);
+    ensure(n * 6 + 2);
+    byte[] b = buf;
+    int at = len;
+    b[at++] = '"';
+    for (int i = 0; i < n; i++) {
+      char c = chars[i];
+      if (c < 0x80) {
+        int escape = ESCAPES[c];
+        if (escape == 0) {
+          b[at++] = (byte) c;
+        } else {
+          b[at++] = '\\';
+          if (escape > 0) {
+            b[at++] = (byte) escape;
+          } else {
+            b[at++] = 'u';
+            b[at++] = '0';
+            b[at++] = '0';
+            b[at++] = HEX[c >> 4];
+            b[at++] = HEX[c & 0xF];
+          }
+        }
+      } else if (c < 0x800) {
+        b[at++] = (byte) (0xC0 | (c >> 6));
+        b[at++] = (byte) (0x80 | (c & 0x3F));
+      } else if (Character.isSurrogate(c)) {
+        // Jackson 2.18 without COMBINE_UNICODE_SURROGATES_IN_UTF8 (off by default): every surrogate escaped.
+        b[at++] = '\\';
+        b[at++] = 'u';
+        b[at++] = HEX[c >> 12];
+        b[at++] = HEX[(c >> 8) & 0xF];
+        b[at++] = HEX[(c >> 4) & 0xF];
+        b[at++] = HEX[c & 0xF];
+      } else {
+        b[at++] = (byte) (0xE0 | (c >> 12));
+        b[at++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+        b[at++] = (byte) (0x80 | (c & 0x3F));
+      }
+    }
+    b[at++] = '"';
+    len = at;
+  }
+
+  private void number(long v) {
+    ensure(20);
+    // Jackson's own digits (what UTF8JsonGenerator.writeNumber calls).
+    len = NumberOutput.outputLong(v, buf, len);
+  }
+
+  private void ensure(int more) {
+    if (len + more > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(len + more, buf.length * 2));
+    }
   }
 }

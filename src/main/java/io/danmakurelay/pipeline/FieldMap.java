@@ -16,9 +16,39 @@ import java.util.Set;
  * thread-safe, like the {@code JsonObject} that wraps it; {@code null} values are kept, as JSON nulls.
  * {@code JsonObject.copy()} of a value backed by it is a {@code HashMap} (Vert.x keeps order only when copying a
  * {@code LinkedHashMap}): the relay never copies a record value, it encodes it ({@code kafka.JsonEncoder}).
+ *
+ * <p>A map built on a {@link Head} starts with the head's fields (a video part's cid, aid, bvid and page, the same
+ * in every danmaku of a read) and says so through {@link #head()} until one of them changes, so that an encoder may
+ * encode those fields once for all the values that share the head.
  */
 public final class FieldMap extends AbstractMap<String, Object> {
 
+  /** Leading fields that many values share, fixed once built. */
+  public static final class Head {
+    private final String[] names;
+    private final Object[] values;
+
+    /** The fields of {@code fields}, in their order. */
+    public Head(FieldMap fields) {
+      names = Arrays.copyOf(fields.names, fields.size);
+      values = Arrays.copyOf(fields.values, fields.size);
+    }
+
+    public int size() {
+      return names.length;
+    }
+
+    public String nameAt(int i) {
+      return names[i];
+    }
+
+    public Object valueAt(int i) {
+      return values[i];
+    }
+  }
+
+  /** The head this map still starts with unchanged, or null. */
+  private Head head;
   private String[] names;
   /** Each name's hash (a String caches its own): a scan compares ints, and equals only on a match. */
   private int[] hashes;
@@ -29,6 +59,29 @@ public final class FieldMap extends AbstractMap<String, Object> {
     names = new String[Math.max(4, capacity)];
     hashes = new int[names.length];
     values = new Object[names.length];
+  }
+
+  /** A map starting with the fields of {@code head}, with room for {@code capacity} fields in all. */
+  public FieldMap(Head head, int capacity) {
+    this(Math.max(capacity, head.size()));
+    for (int i = 0; i < head.size(); i++) {
+      append(head.names[i], head.values[i]);
+    }
+    this.head = head;
+  }
+
+  /**
+   * The head whose fields this map starts with, unchanged ({@link #size()} may hold more after them), or null when
+   * it was built without one or one of those fields changed since.
+   */
+  public Head head() {
+    return head;
+  }
+
+  private void touched(int i) {
+    if (head != null && i < head.size()) {
+      head = null;
+    }
   }
 
   @Override
@@ -76,6 +129,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
     Objects.requireNonNull(name, "name");
     int i = indexOf(name);
     if (i >= 0) {
+      touched(i);
       Object old = values[i];
       values[i] = value;
       return old;
@@ -113,6 +167,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
   }
 
   private void removeAt(int i) {
+    touched(i);
     System.arraycopy(names, i + 1, names, i, size - i - 1);
     System.arraycopy(hashes, i + 1, hashes, i, size - i - 1);
     System.arraycopy(values, i + 1, values, i, size - i - 1);
@@ -123,6 +178,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
 
   @Override
   public void clear() {
+    head = null;
     Arrays.fill(names, 0, size, null);
     Arrays.fill(values, 0, size, null);
     size = 0;
@@ -157,6 +213,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
             return new SimpleEntry<>(names[at], values[at]) {
               @Override
               public Object setValue(Object value) {
+                touched(at);
                 values[at] = value;
                 return super.setValue(value);
               }

@@ -37,18 +37,33 @@ public final class RecordValues {
   }
 
   /**
+   * The fields every danmaku of one video part starts with ({@code cid}, {@code aid}, {@code bvid}, {@code page}):
+   * built once per read and shared by its values, so the sink encodes them once per batch.
+   */
+  public static FieldMap.Head videoPart(long cid, long aid, String bvid, int page) {
+    return new FieldMap.Head(new FieldMap(4)
+        .append("cid", cid)
+        .append("aid", aid)
+        .append("bvid", bvid)
+        .append("page", page));
+  }
+
+  /**
    * A video part's danmaku (SPEC §4, {@code kafka.videoTopic}, key = cid): each {@code dmid} once, with the
    * {@code p} attribute as received under {@code raw}. Not numbered: video parts have no seq.
    */
   public static JsonObject videoDanmaku(long cid, long aid, String bvid, int page, String dmid, long progressMs,
       int mode, int fontsize, long color, long ctime, int pool, String senderHash, String text, long fetchedAtMs,
       String rawP) {
+    return videoDanmaku(videoPart(cid, aid, bvid, page), dmid, progressMs, mode, fontsize, color, ctime, pool,
+        senderHash, text, fetchedAtMs, rawP);
+  }
+
+  /** The same on the part's shared {@link #videoPart head}. */
+  public static JsonObject videoDanmaku(FieldMap.Head part, String dmid, long progressMs, int mode, int fontsize,
+      long color, long ctime, int pool, String senderHash, String text, long fetchedAtMs, String rawP) {
     // Its 15 fields appended (distinct names, no lookups): a pool yields thousands of these per read.
-    return new JsonObject(new FieldMap(16)
-        .append("cid", cid)
-        .append("aid", aid)
-        .append("bvid", bvid)
-        .append("page", page)
+    return new JsonObject(new FieldMap(part, 16)
         .append("id", dmid)
         .append("progress_ms", progressMs)
         .append("mode", mode)

@@ -312,9 +312,10 @@ final class VideoCatalog {
 
   /**
    * The pool XML as of {@code atMs}, recording the read in the ground truth. {@code wrongTypes}: every tenth
-   * item gets a broken {@code p} (not served: the relay must skip it).
+   * item gets a broken {@code p} (not served: the relay must skip it). {@code forbiddenChars}: every seventh item's
+   * text carries characters XML 1.0 forbids (served: the relay must keep it).
    */
-  byte[] poolXml(Part part, long atMs, boolean history, boolean wrongTypes) {
+  byte[] poolXml(Part part, long atMs, boolean history, boolean wrongTypes, boolean forbiddenChars) {
     long[] w = part.window(atMs);
     StringBuilder xml = new StringBuilder(64 + (int) (w[1] - w[0]) * 110);
     xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?><i><chatserver>chat.bilibili.com</chatserver><chatid>")
@@ -325,6 +326,10 @@ final class VideoCatalog {
     for (long k = w[0]; k < w[1]; k++) {
       boolean broken = wrongTypes && k % 10 == 3;
       item(xml, part, k, broken);
+      if (forbiddenChars && k % 7 == 2) {
+        // Inside the text, before the closing tag: a raw backspace and a reference to U+0001.
+        xml.insert(xml.length() - "</d>".length(), "\b&#1;");
+      }
       if (broken) {
         if (runStart >= 0) {
           servedRanges.add(new long[] {runStart, k - 1});

@@ -17,6 +17,11 @@ public enum VideoFault {
   TRUNCATED("truncated"),
   /** A pool where some items carry wrong types in {@code p} (the others are fine and count as served). */
   WRONGTYPES("wrongtypes"),
+  /**
+   * A pool whose danmaku texts carry characters XML 1.0 forbids, as real pools do (raw U+0008 and {@code &#1;}, every
+   * seventh item); every item counts as served: the relay must keep them.
+   */
+  FORBIDDENCHARS("forbiddenchars"),
   /** A 50 MB body, streamed. */
   HUGE("huge"),
   /** HTTP 412 with the risk-control page. */

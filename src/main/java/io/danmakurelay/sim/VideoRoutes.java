@@ -118,7 +118,8 @@ final class VideoRoutes {
       send(resp, 404, "text/html", "<html><body>404 Not Found</body></html>");
       return;
     }
-    if (f != null && f != VideoFault.WRONGTYPES && f != VideoFault.TRUNCATED && f != VideoFault.MALFORMED) {
+    if (f != null && f != VideoFault.WRONGTYPES && f != VideoFault.TRUNCATED && f != VideoFault.MALFORMED
+        && f != VideoFault.FORBIDDENCHARS) {
       fault(resp, f, true);
       return;
     }
@@ -129,7 +130,7 @@ final class VideoRoutes {
       return;
     }
     byte[] xml = f == VideoFault.TRUNCATED ? catalog.poolXmlUnrecorded(part, atMs)
-        : catalog.poolXml(part, atMs, history, f == VideoFault.WRONGTYPES);
+        : catalog.poolXml(part, atMs, history, f == VideoFault.WRONGTYPES, f == VideoFault.FORBIDDENCHARS);
     if (part.video.plainPools()) {
       resp.setStatusCode(200).putHeader("Content-Type", XML).end(Buffer.buffer(xml));
       return;
@@ -163,7 +164,7 @@ final class VideoRoutes {
       case EMPTYDATA -> send(resp, 200, JSON, "{\"code\":0,\"message\":\"0\",\"ttl\":1,\"data\":{}}");
       case HTTP412 -> send(resp, 412, SimulatorHttpVerticle.HTML, SimulatorHttpVerticle.RISK_CONTROL_PAGE);
       case HUGE -> huge(resp);
-      case MALFORMED, TRUNCATED, WRONGTYPES -> send(resp, 200, JSON, "{\"code\":0,\"data\":[1,\"x\",{\"cid\":\"a\"}]}");
+      case MALFORMED, TRUNCATED, WRONGTYPES, FORBIDDENCHARS -> send(resp, 200, JSON, "{\"code\":0,\"data\":[1,\"x\",{\"cid\":\"a\"}]}");
     }
   }
 

@@ -3,6 +3,9 @@ package io.danmakurelay.video;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -15,6 +18,11 @@ import java.util.List;
  *
  * <p>A re-read of a full pool that shares nothing with the last read is a gap: more danmaku arrived between
  * the two reads than the pool holds, and some were never seen.
+ *
+ * <p>The snapshot (written with every read) packs the ids when all are plain decimal numbers, as dmids are:
+ * {@code {"packed_ids":BASE64,"reads":N}}, the base64 of each id's difference to the one before (the first to 0),
+ * zigzag-encoded as a varint, oldest first: a few bytes per id where the list of strings took twenty. Ids that are
+ * not (a leading zero, past a long) keep the list, {@code {"ids":["..",..],"reads":N}}; both load.
  */
 public final class PartDeduper {
 
@@ -78,16 +86,28 @@ public final class PartDeduper {
   }
 
   public JsonObject snapshot() {
-    return new JsonObject().put("ids", new JsonArray(new ArrayList<>(ids))).put("reads", reads);
+    String packed = pack(ids);
+    JsonObject snapshot = packed != null ? new JsonObject().put(PACKED, packed)
+        : new JsonObject().put(LISTED, new JsonArray(new ArrayList<>(ids)));
+    return snapshot.put("reads", reads);
   }
 
-  /** A deduper continuing from {@link #snapshot()}; a missing or unreadable state starts empty. */
+  /** The snapshot field of packed ids, and of the list (every snapshot before packing, and ids that do not pack). */
+  static final String PACKED = "packed_ids";
+  static final String LISTED = "ids";
+
+  /** A deduper continuing from {@link #snapshot()}, either form; a missing or unreadable state starts empty. */
   public static PartDeduper restore(long cid, JsonObject snapshot) {
     PartDeduper deduper = new PartDeduper(cid);
     if (snapshot == null) {
       return deduper;
     }
-    if (snapshot.getValue("ids") instanceof JsonArray list) {
+    if (snapshot.getValue(PACKED) instanceof String packed) {
+      LinkedHashSet<String> restored = unpack(packed);
+      if (restored != null) {
+        deduper.ids = trim(restored, MAX_IDS);
+      }
+    } else if (snapshot.getValue(LISTED) instanceof JsonArray list) {
       LinkedHashSet<String> restored = new LinkedHashSet<>();
       for (Object id : list) {
         if (id instanceof String s && !s.isEmpty()) {
@@ -100,6 +120,84 @@ public final class PartDeduper {
       deduper.reads = Math.max(0, n.longValue());
     }
     return deduper;
+  }
+
+  /** The ids packed, or null when one is not a plain decimal long (it would not come back the same). */
+  static String pack(Collection<String> ids) {
+    byte[] out = new byte[ids.size() * 10];
+    int at = 0;
+    long previous = 0;
+    for (String id : ids) {
+      long value = plainDecimal(id);
+      if (value < 0) {
+        return null;
+      }
+      long delta = value - previous;
+      previous = value;
+      long zigzag = (delta << 1) ^ (delta >> 63);
+      while ((zigzag & ~0x7FL) != 0) {
+        out[at++] = (byte) ((zigzag & 0x7F) | 0x80);
+        zigzag >>>= 7;
+      }
+      out[at++] = (byte) zigzag;
+    }
+    return Base64.getEncoder().withoutPadding().encodeToString(Arrays.copyOf(out, at));
+  }
+
+  /** The ids of {@link #pack}, in order; null when {@code packed} is not what pack writes. */
+  static LinkedHashSet<String> unpack(String packed) {
+    byte[] in;
+    try {
+      in = Base64.getDecoder().decode(packed);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    LinkedHashSet<String> ids = new LinkedHashSet<>(in.length * 4 / 3 + 16);
+    long previous = 0;
+    int at = 0;
+    while (at < in.length) {
+      long zigzag = 0;
+      int shift = 0;
+      while (true) {
+        if (at >= in.length || shift > 63) {
+          return null;
+        }
+        byte b = in[at++];
+        zigzag |= (long) (b & 0x7F) << shift;
+        shift += 7;
+        if (b >= 0) {
+          break;
+        }
+      }
+      long value = previous + ((zigzag >>> 1) ^ -(zigzag & 1));
+      if (value < 0) {
+        return null;
+      }
+      previous = value;
+      ids.add(Long.toString(value));
+    }
+    return ids;
+  }
+
+  /** The value of an id written as a long is written ({@code 0}, or digits without a leading zero), else -1. */
+  private static long plainDecimal(String id) {
+    int n = id.length();
+    if (n == 0 || n > 19 || (id.charAt(0) == '0' && n > 1)) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = 0; i < n; i++) {
+      char c = id.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+      if (value < 0) {
+        // Past Long.MAX_VALUE (only 19 digits can get there).
+        return -1;
+      }
+    }
+    return value;
   }
 
   private static LinkedHashSet<String> trim(LinkedHashSet<String> ids, int capacity) {

@@ -5,10 +5,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.zip.DataFormatException;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.Inflater;
-import java.util.zip.InflaterInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -37,11 +38,10 @@ public final class PoolDecoder {
       }
       return new Decoded(body, encoding);
     }
-    try (InputStream in = switch (encoding) {
-      case GZIP -> new GZIPInputStream(new ByteArrayInputStream(body), 8192);
-      case ZLIB -> new InflaterInputStream(new ByteArrayInputStream(body), new Inflater(false), 8192);
-      default -> new InflaterInputStream(new ByteArrayInputStream(body), new Inflater(true), 8192);
-    }) {
+    if (encoding != Encoding.GZIP) {
+      return new Decoded(inflate(body, encoding == Encoding.RAW_DEFLATE, maxBytes), encoding);
+    }
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body), 8192)) {
       return new Decoded(readBounded(in, maxBytes, body.length), encoding);
     } catch (EOFException e) {
       throw new PoolFormatException("truncated " + name(encoding) + " stream");
@@ -81,6 +81,47 @@ public final class PoolDecoder {
       i++;
     }
     return i < body.length && body[i] == '<';
+  }
+
+  /**
+   * Zlib or raw deflate straight into one growing array (the whole body is the inflater's input: no stream, no
+   * chunk copies), refused once it passes {@code maxBytes}.
+   */
+  private static byte[] inflate(byte[] body, boolean raw, long maxBytes) throws PoolFormatException {
+    Encoding encoding = raw ? Encoding.RAW_DEFLATE : Encoding.ZLIB;
+    Inflater inflater = new Inflater(raw);
+    try {
+      inflater.setInput(body);
+      long limit = Math.min(maxBytes, Integer.MAX_VALUE - 16);
+      byte[] out = new byte[(int) Math.min(limit + 1, Math.max(8192L, body.length * 4L))];
+      int size = 0;
+      while (!inflater.finished()) {
+        if (size == out.length) {
+          if (size > limit) {
+            break;
+          }
+          out = Arrays.copyOf(out, (int) Math.min(limit + 1, out.length * 2L));
+        }
+        int n = inflater.inflate(out, size, out.length - size);
+        size += n;
+        if (size > limit) {
+          break;
+        }
+        if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+          throw new PoolFormatException(inflater.needsInput() ? "truncated " + name(encoding) + " stream"
+              : "corrupt " + name(encoding) + " stream: it needs a preset dictionary");
+        }
+      }
+      if (size > limit) {
+        throw new PoolFormatException("pool inflates past " + maxBytes + " bytes (from " + body.length
+            + " compressed): refused");
+      }
+      return size == out.length ? out : Arrays.copyOf(out, size);
+    } catch (DataFormatException e) {
+      throw new PoolFormatException("corrupt " + name(encoding) + " stream: " + VideoApi.reason(String.valueOf(e.getMessage())));
+    } finally {
+      inflater.end();
+    }
   }
 
   private static byte[] readBounded(InputStream in, long maxBytes, int compressed) throws IOException, PoolFormatException {

@@ -11,7 +11,9 @@ import javax.xml.stream.XMLStreamReader;
 /**
  * Reads a pool's XML with StAX, one event at a time (no DOM of an 8,000-danmaku pool, no regex on XML), with
  * DTDs and external entities off (a pool is untrusted input). Every field of each {@code p} is checked: a bad
- * item is counted and skipped; only a document that is not well-formed XML fails the whole read.
+ * item is counted and skipped; only a document that is not well-formed XML fails the whole read. Characters XML 1.0
+ * forbids, which real pools carry in danmaku text, are replaced by U+FFFD ({@link ForbiddenChars}) in a pool that
+ * failed to parse, which is then read again, and counted: the danmaku is kept, and the rest of the pool with it.
  */
 public final class PoolParser {
 
@@ -35,6 +37,29 @@ public final class PoolParser {
   }
 
   public static Pool parse(byte[] xml) throws PoolFormatException {
+    try {
+      return read(xml, 0);
+    } catch (XMLStreamException e) {
+      // A character XML 1.0 forbids fails a conforming parser wherever it is, so a pool that parses has none: they
+      // are looked for only in one that does not (no pass over the bytes of the usual pool), then it is read again.
+      ForbiddenChars.Cleaned cleaned = ForbiddenChars.clean(xml);
+      if (cleaned.replaced() > 0) {
+        try {
+          return read(cleaned.xml(), cleaned.replaced());
+        } catch (XMLStreamException again) {
+          throw malformed(again);
+        }
+      }
+      throw malformed(e);
+    }
+  }
+
+  private static PoolFormatException malformed(XMLStreamException e) {
+    return new PoolFormatException("malformed pool XML: " + VideoApi.reason(String.valueOf(e.getMessage())));
+  }
+
+  /** The pool of {@code xml}; {@code replaced}: how many characters were replaced in it before. */
+  private static Pool read(byte[] xml, int replaced) throws PoolFormatException, XMLStreamException {
     XMLStreamReader reader = null;
     long chatId = 0;
     int maxLimit = 0;
@@ -99,8 +124,6 @@ public final class PoolParser {
       if (!sawRoot) {
         throw new PoolFormatException("no <i> element");
       }
-    } catch (XMLStreamException e) {
-      throw new PoolFormatException("malformed pool XML: " + VideoApi.reason(String.valueOf(e.getMessage())));
     } finally {
       if (reader != null) {
         try {
@@ -110,7 +133,7 @@ public final class PoolParser {
         }
       }
     }
-    return new Pool(chatId, maxLimit, List.copyOf(items), bad, firstBad);
+    return new Pool(chatId, maxLimit, List.copyOf(items), bad, firstBad, replaced);
   }
 
   /**

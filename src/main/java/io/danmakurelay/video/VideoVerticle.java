@@ -3,6 +3,7 @@ package io.danmakurelay.video;
 import io.danmakurelay.Addresses;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.RelayState;
+import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.pipeline.RecordValues;
 import io.danmakurelay.pipeline.SequencedBatch;
@@ -85,6 +86,7 @@ public final class VideoVerticle extends VerticleBase {
   private Counter published;
   private Counter gapsCounter;
   private Counter badItems;
+  private Counter invalidChars;
   private Counter duplicates;
   private final Map<String, AtomicLong> byState = new HashMap<>();
 
@@ -156,6 +158,7 @@ public final class VideoVerticle extends VerticleBase {
     long handed;
     long gaps;
     long badItems;
+    long invalidChars;
     int lastPoolSize;
     int maxLimit;
 
@@ -318,6 +321,9 @@ public final class VideoVerticle extends VerticleBase {
         .register(registry);
     badItems = Counter.builder("danmaku.video.bad.items")
         .description("Pool items skipped because a field of their p attribute was invalid").register(registry);
+    invalidChars = Counter.builder("danmaku.video.invalid.chars")
+        .description("Characters XML 1.0 forbids (control characters) found in pools and replaced by U+FFFD; their "
+            + "danmaku are kept").register(registry);
     duplicates = Counter.builder("danmaku.video.duplicates.dropped")
         .description("Pool items already published from an earlier read").register(registry);
     for (String state : List.of("resolving", "reading", "backoff", "invalid")) {
@@ -771,6 +777,11 @@ public final class VideoVerticle extends VerticleBase {
       p.badItems += pool.badItems();
       log.debug("video part {}: skipped {} bad items ({})", cid, pool.badItems(), pool.firstBadReason());
     }
+    if (pool.replacedChars() > 0) {
+      invalidChars.increment(pool.replacedChars());
+      p.invalidChars += pool.replacedChars();
+      log.debug("video part {}: replaced {} characters XML 1.0 forbids by U+FFFD", cid, pool.replacedChars());
+    }
     if (result.gap() && date == null) {
       p.gaps++;
       gapsCounter.increment();
@@ -796,8 +807,9 @@ public final class VideoVerticle extends VerticleBase {
   /** The record values of a read's fresh danmaku (SPEC §4), oldest first. */
   public static List<SourceItem> items(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
     List<SourceItem> items = new ArrayList<>(fresh.size());
+    FieldMap.Head part = RecordValues.videoPart(cid, aid, bvid, page);
     for (PoolDanmaku d : fresh) {
-      items.add(new SourceItem(RecordValues.videoDanmaku(cid, aid, bvid, page, d.dmid(), d.progressMs(),
+      items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmid(), d.progressMs(),
           d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
           d.ctime() * 1000));
     }
@@ -857,7 +869,8 @@ public final class VideoVerticle extends VerticleBase {
           .put("pool_size", p.lastPoolSize)
           .put("max_limit", p.maxLimit)
           .put("gaps", p.gaps)
-          .put("bad_items", p.badItems);
+          .put("bad_items", p.badItems)
+          .put("invalid_chars", p.invalidChars);
       if (settings.history()) {
         part.put("history", new JsonObject().put("complete", p.historyComplete).put("dates_done", p.historyDatesDone)
             .put("dates_left", p.dates == null ? null : p.dates.size()));

@@ -95,4 +95,56 @@ class PartDeduperTest {
     all.addAll(ids(deduper.accept(window(5, 8, 12))));
     assertThat(all).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12");
   }
+
+  @Test
+  @DisplayName("the snapshot packs dmids (a few bytes each, not a list of strings) and comes back the same, order kept")
+  void packedSnapshot() {
+    PartDeduper deduper = new PartDeduper(7);
+    List<PoolDanmaku> items = new ArrayList<>();
+    long[] ids = {1700031000000001L, 1700031000000003L, 1700031000000002L, 0, 9, Long.MAX_VALUE, 5, 1587524417185146880L};
+    for (long id : ids) {
+      items.add(new PoolDanmaku(Long.toString(id), 0, 1, 25, 0, 0, 0, "abcdef12", "t", "p"));
+    }
+    deduper.accept(new Pool(1, 100, items, 0, null));
+    io.vertx.core.json.JsonObject snapshot = deduper.snapshot();
+    assertThat(snapshot.fieldNames()).containsExactly("packed_ids", "reads");
+    PartDeduper restored = PartDeduper.restore(7, new io.vertx.core.json.JsonObject(snapshot.encode()));
+    assertThat(restored.snapshot()).isEqualTo(snapshot);
+    assertThat(PartDeduper.unpack(snapshot.getString("packed_ids")))
+        .containsExactly(java.util.Arrays.stream(ids).mapToObj(Long::toString).toArray(String[]::new));
+    assertThat(ids(restored.accept(new Pool(1, 100, items, 0, null)))).isEmpty();
+
+    PartDeduper full = new PartDeduper(7);
+    full.accept(window(8000, 1_000_000_000, 1_000_007_999));
+    int packed = full.snapshot().encode().length();
+    int listed = new io.vertx.core.json.JsonObject().put("ids", new io.vertx.core.json.JsonArray(
+        new ArrayList<>(PartDeduper.unpack(full.snapshot().getString("packed_ids"))))).encode().length();
+    assertThat(packed).isLessThan(listed / 8);
+  }
+
+  @Test
+  @DisplayName("a snapshot written before packing (a list of ids) still loads; ids that do not pack keep the list")
+  void listedSnapshot() {
+    // Exactly what the relay wrote until now.
+    String old = "{\"ids\":[\"11\",\"12\",\"13\",\"14\",\"15\"],\"reads\":3}";
+    PartDeduper restored = PartDeduper.restore(7, new io.vertx.core.json.JsonObject(old));
+    assertThat(restored.rememberedIds()).isEqualTo(5);
+    assertThat(ids(restored.accept(window(5, 13, 17)))).containsExactly("16", "17");
+    assertThat(restored.snapshot().getValue("reads")).isEqualTo(4L);
+
+    PartDeduper odd = new PartDeduper(7);
+    List<PoolDanmaku> items = new ArrayList<>();
+    for (String id : List.of("1", "007", "99999999999999999999", "2")) {
+      items.add(new PoolDanmaku(id, 0, 1, 25, 0, 0, 0, "abcdef12", "t", "p"));
+    }
+    odd.accept(new Pool(1, 100, items, 0, null));
+    io.vertx.core.json.JsonObject snapshot = odd.snapshot();
+    assertThat(snapshot.getJsonArray("ids").getList()).containsExactly("1", "007", "99999999999999999999", "2");
+    PartDeduper back = PartDeduper.restore(7, new io.vertx.core.json.JsonObject(snapshot.encode()));
+    assertThat(ids(back.accept(new Pool(1, 100, items, 0, null)))).isEmpty();
+    assertThat(PartDeduper.restore(7, new io.vertx.core.json.JsonObject().put("packed_ids", "%%%")).rememberedIds())
+        .isZero();
+    assertThat(PartDeduper.restore(7, new io.vertx.core.json.JsonObject().put("packed_ids", "gA")).rememberedIds())
+        .isZero();
+  }
 }

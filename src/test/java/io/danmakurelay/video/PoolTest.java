@@ -170,4 +170,77 @@ class PoolTest {
       assertThat(PoolParser.parse(bytes("<i></i>")).danmaku()).isEmpty();
     }
   }
+
+  @Nested
+  class ForbiddenCharacters {
+
+    @Test
+    @DisplayName("a pool with characters XML 1.0 forbids in danmaku text (raw U+0008, &#8;, U+FFFF) is read whole: "
+        + "each such character becomes U+FFFD and is counted, its danmaku and the rest of the pool kept")
+    void replacedNotFatal() throws Exception {
+      byte[] xml = bytes(pool(1, 100,
+          d("1", "before"),
+          d("2", "back\bspace"),
+          d("3", "ref &#8; and &#x1f; and &#0;"),
+          d("4", "nul\u0000 esc\u001B us\u001F vt\u000B ff\u000C"),
+          d("5", "noncharacters \uFFFE\uFFFF"),
+          d("6", "allowed &#9;&#x4f60;&#65533;&#x1F600; tab\tcr\rlf\n 中文 😀 ﾉ"),
+          d("7", "after")));
+      // Today's parser (any conforming one) refuses the document at the first of them.
+      Pool pool = PoolParser.parse(xml);
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::dmid).containsExactly("1", "2", "3", "4", "5", "6", "7");
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::text).containsExactly("before", "back\uFFFDspace",
+          "ref \uFFFD and \uFFFD and \uFFFD", "nul\uFFFD esc\uFFFD us\uFFFD vt\uFFFD ff\uFFFD",
+          "noncharacters \uFFFD\uFFFD", "allowed \t你\uFFFD😀 tab\tcr\nlf\n 中文 😀 ﾉ", "after");
+      assertThat(pool.replacedChars()).isEqualTo(11);
+      assertThat(pool.badItems()).isZero();
+    }
+
+    @Test
+    @DisplayName("inside a CDATA section a reference is text and stays; a raw forbidden character there is replaced")
+    void cdata() throws Exception {
+      Pool pool = PoolParser.parse(bytes(pool(1, 100, d("1", "<![CDATA[&#8; <b>\b]]>&#8;"), d("2", "ok"))));
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::text).containsExactly("&#8; <b>\uFFFD\uFFFD", "ok");
+      assertThat(pool.replacedChars()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("a forbidden character in p makes that item bad (counted, skipped); the rest of the pool is kept")
+    void inTheAttribute() throws Exception {
+      Pool pool = PoolParser.parse(bytes(pool(1, 100, d("1", "a"),
+          "<d p=\"12.34500,1,25,16777215,1500000000,0,abc\bdef12,2\">b</d>", d("3", "c"))));
+      assertThat(pool.danmaku()).extracting(PoolDanmaku::dmid).containsExactly("1", "3");
+      assertThat(pool.badItems()).isEqualTo(1);
+      assertThat(pool.replacedChars()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a pool without them is parsed from its own bytes (no copy), and one that is not UTF-8 is left to "
+        + "the parser")
+    void nothingToReplace() throws Exception {
+      byte[] xml = bytes(pool(1, 100, d("1", "&amp;&#x4f60;&lt; 中文 😀 ﾉ！"), d("2", "<![CDATA[x]]>")));
+      ForbiddenChars.Cleaned cleaned = ForbiddenChars.clean(xml);
+      assertThat(cleaned.xml()).isSameAs(xml);
+      assertThat(cleaned.replaced()).isZero();
+      byte[] utf16 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><i></i>".getBytes(java.nio.charset.StandardCharsets.UTF_16);
+      assertThat(ForbiddenChars.clean(utf16).xml()).isSameAs(utf16);
+      // Latin-1 declared: 0xEF 0xBF 0xBF are three letters there, not U+FFFF; a raw control is still forbidden.
+      byte[] latin1 = ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><i><d p=\"1\">\u00EF\u00BF\u00BF\b</d></i>")
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      ForbiddenChars.Cleaned latin = ForbiddenChars.clean(latin1);
+      assertThat(latin.replaced()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("through the relay's pool entry: a raw-deflated pool with forbidden characters is an Ok answer")
+    void throughThePoolAnswer() {
+      byte[] xml = bytes(pool(1, 3, d("1", "a\bb"), d("2", "&#1;"), d("3", "c")));
+      ApiAnswer<Pool> answer = VideoVerticle.poolAnswer(new VideoClient.Answer(200, "deflate", deflate(xml, true)));
+      assertThat(answer).isInstanceOf(ApiAnswer.Ok.class);
+      Pool pool = ((ApiAnswer.Ok<Pool>) answer).value();
+      assertThat(pool.danmaku()).hasSize(3);
+      assertThat(pool.replacedChars()).isEqualTo(2);
+      assertThat(pool.full()).isTrue();
+    }
+  }
 }
