@@ -613,7 +613,7 @@ public final class Fanout {
   }
 
   /** One client: its subscriptions, unflushed writes, incoming-frame rate and message reassembly. */
-  private final class Connection {
+  private final class Connection implements WebSocketInternals.FlushListener {
     final Shard shard;
     final ServerWebSocket ws;
     // Null when the channel is out of reach: then every frame goes through Vert.x (a flush each).
@@ -707,8 +707,13 @@ public final class Fanout {
       unflushedFrames = 0;
       unflushedBytes = 0;
       if (frames > 0) {
-        writer.flush(() -> written(frames, bytes));
+        writer.flush(frames, bytes, this);
       }
+    }
+
+    @Override
+    public void flushed(int frames, long bytes) {
+      written(frames, bytes);
     }
 
     private void written(int frames, long bytes) {

@@ -3,6 +3,8 @@ package io.danmakurelay.fanout;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
@@ -62,6 +64,10 @@ final class WebSocketInternals {
     private final boolean takesEncoded;
     // Payload bytes written and not yet reported to Vert.x's network metrics (reported at each flush).
     private long unreportedBytes;
+    // The last frame written, held back so that the flush writes it with the promise that tells when the
+    // batch reached the socket (instead of an empty write of its own per flush). Always written by the next
+    // write or flush: the fan-out flushes every connection it wrote to at the end of each action.
+    private Object held;
 
     private DirectWriter(ChannelHandlerContext chctx) {
       this.chctx = chctx;
@@ -107,7 +113,7 @@ final class WebSocketInternals {
     /** Queues one final text frame over {@code utf8} (shared, never copied here) without flushing. */
     void write(Buffer utf8) {
       unreportedBytes += utf8.length();
-      chctx.write(new TextWebSocketFrame(true, 0, ((BufferInternal) utf8).getByteBuf()), chctx.voidPromise());
+      hold(new TextWebSocketFrame(true, 0, ((BufferInternal) utf8).getByteBuf()));
     }
 
     /**
@@ -118,7 +124,14 @@ final class WebSocketInternals {
      */
     void writeEncoded(EncodedFrame frame) {
       unreportedBytes += frame.payloadLength;
-      chctx.write(frame.wire.retainedDuplicate(), chctx.voidPromise());
+      hold(frame.wire.retainedDuplicate());
+    }
+
+    private void hold(Object message) {
+      if (held != null) {
+        chctx.write(held, chctx.voidPromise());
+      }
+      held = message;
     }
 
     /** One text frame over {@code utf8}, encoded with this channel's allocator. */
@@ -126,14 +139,42 @@ final class WebSocketInternals {
       return EncodedFrame.of(utf8, chctx.alloc());
     }
 
-    /** Flushes what was written; {@code written} runs on the event loop once it reached the socket (or failed). */
-    void flush(Runnable written) {
+    /**
+     * Flushes what was written; {@code listener} is told {@code frames} and {@code bytes} on the event loop
+     * once they reached the socket (or failed).
+     */
+    void flush(int frames, long bytes, FlushListener listener) {
       if (connection != null && unreportedBytes > 0) {
         // As Vert.x's own writeFrame does (payload bytes, the frame header not counted).
         connection.reportBytesWritten(unreportedBytes);
       }
       unreportedBytes = 0;
-      chctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> written.run());
+      Object last = held;
+      held = null;
+      chctx.writeAndFlush(last != null ? last : Unpooled.EMPTY_BUFFER).addListener(new Flushed(listener, frames, bytes));
+    }
+  }
+
+  /** Told when the frames of one flush reached the socket, or failed to. */
+  interface FlushListener {
+    void flushed(int frames, long bytes);
+  }
+
+  /** One flush's listener: a plain object, not a capturing lambda (one allocation per client per batch). */
+  private static final class Flushed implements ChannelFutureListener {
+    private final FlushListener listener;
+    private final int frames;
+    private final long bytes;
+
+    Flushed(FlushListener listener, int frames, long bytes) {
+      this.listener = listener;
+      this.frames = frames;
+      this.bytes = bytes;
+    }
+
+    @Override
+    public void operationComplete(ChannelFuture future) {
+      listener.flushed(frames, bytes);
     }
   }
 

@@ -95,7 +95,7 @@ class WebSocketInternalsTest {
       writer.write(Buffer.buffer("{\"n\":1}"));
       writer.write(shared);
       writer.write(shared);
-      writer.flush(() -> flushed.complete(true));
+      writer.flush(3, 0, (frames, bytes) -> flushed.complete(true));
     });
     assertThat(WsProbe.await(onLoop.future())).as("on the event loop, writable").isTrue();
     assertThat(WsProbe.await(flushed.future())).isTrue();
@@ -199,7 +199,7 @@ class WebSocketInternalsTest {
           writer.writeEncoded(encoded);
           encoded.release();
         }
-        writer.flush(flushed::complete);
+        writer.flush(2 * lengths.length, 0, (frames, bytes) -> flushed.complete());
       });
       for (int length : lengths) {
         byte[] expected = encoderBytes(payload(length));
@@ -266,7 +266,7 @@ class WebSocketInternalsTest {
             writer.writeEncoded(encoded);
             encoded.release();
           }
-          writer.flush(flushed::complete);
+          writer.flush(8, 8 * 1024, (frames, bytes) -> flushed.complete());
         });
         raw.readExactly(8 * frameBytes);
         WsProbe.await(flushed.future());
