@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * connections, subscriptions and room histories, on its own event loop; a batch of records is turned into
  * frames once, on the Kafka feed's thread, and the same frame bytes are handed to every shard in one hop
  * each. A shard writes each subscriber's frames of a batch without a flush and flushes each connection once
- * at the end of the batch.
+ * at the end of the batch. A live frame's WebSocket wire bytes are encoded once per shard and the same bytes
+ * written to every subscriber that negotiated no extension; a client with permessage-deflate gets its frames
+ * through the WebSocket encoder (and the compressor) as before.
  *
  * <p>Protocol additions that are part of the contract:
  * <ul>
@@ -106,6 +108,7 @@ public final class Fanout {
   private final ConcurrentHashMap<Long, Integer> watchers = new ConcurrentHashMap<>();
   private final AtomicInteger connectionCount = new AtomicInteger();
   private final AtomicInteger closingCount = new AtomicInteger();
+  private final AtomicInteger encodedCount = new AtomicInteger();
 
   private final Counter messagesSent;
   private final Counter eventsSent;
@@ -317,6 +320,11 @@ public final class Fanout {
     return shards.stream().map(shard -> shard.connections.get()).toList();
   }
 
+  /** Open connections whose live frames are the shared encoded bytes (for tests). */
+  int encodedConnections() {
+    return encodedCount.get();
+  }
+
   /** Connections ended by the fan-out whose TCP connection has not closed yet (for tests). */
   int closingConnections() {
     return closingCount.get();
@@ -418,12 +426,38 @@ public final class Fanout {
   }
 
   private static final class Room {
+    private static final Connection[] NONE = new Connection[0];
+
     final RoomHistory history;
     final Set<Connection> subscribers = new LinkedHashSet<>();
     final Set<Connection> eventSubscribers = new LinkedHashSet<>();
+    // The subscribers as an array, built again after a change: every live frame iterates them, and a
+    // subscription changes far less often than a frame arrives.
+    private Connection[] liveArray = NONE;
+    private boolean liveChanged;
 
     Room(int historySize) {
       this.history = new RoomHistory(historySize);
+    }
+
+    boolean subscribe(Connection connection) {
+      boolean added = subscribers.add(connection);
+      liveChanged |= added;
+      return added;
+    }
+
+    boolean unsubscribe(Connection connection) {
+      boolean removed = subscribers.remove(connection);
+      liveChanged |= removed;
+      return removed;
+    }
+
+    Connection[] live() {
+      if (liveChanged) {
+        liveArray = subscribers.toArray(NONE);
+        liveChanged = false;
+      }
+      return liveArray;
     }
   }
 
@@ -493,31 +527,46 @@ public final class Fanout {
         log.warn("fan-out room {}: seq jumped to {}: the seqs before it are not in Kafka any more; history restarts there",
             roomId, seq);
       }
-      writeToAll(room.subscribers, frame, messagesSent);
+      writeToAll(room.live(), frame, messagesSent);
     }
 
     void deliverEvent(long roomId, Buffer frame) {
       Room room = rooms.get(roomId);
       if (room != null && !room.eventSubscribers.isEmpty()) {
-        writeToAll(room.eventSubscribers, frame, eventsSent);
+        writeToAll(room.eventSubscribers.toArray(Room.NONE), frame, eventsSent);
       }
     }
 
-    private void writeToAll(Set<Connection> subscribers, Buffer frame, Counter sent) {
-      if (subscribers.isEmpty()) {
+    private void writeToAll(Connection[] subscribers, Buffer frame, Counter sent) {
+      if (subscribers.length == 0) {
         return;
       }
       List<Connection> tooSlow = null;
       int written = 0;
-      for (Connection connection : subscribers) {
-        if (connection.overBound()) {
-          if (tooSlow == null) {
-            tooSlow = new ArrayList<>();
+      // Encoded when the first subscriber that takes encoded frames needs it; released once all are queued
+      // (each queued write holds its own reference until Netty has written it).
+      WebSocketInternals.EncodedFrame encoded = null;
+      try {
+        for (Connection connection : subscribers) {
+          if (connection.overBound()) {
+            if (tooSlow == null) {
+              tooSlow = new ArrayList<>();
+            }
+            tooSlow.add(connection);
+          } else if (connection.takesEncoded) {
+            if (encoded == null) {
+              encoded = connection.writer.encode(frame);
+            }
+            connection.writeEncoded(encoded);
+            written++;
+          } else {
+            connection.write(frame, false);
+            written++;
           }
-          tooSlow.add(connection);
-        } else {
-          connection.write(frame, false);
-          written++;
+        }
+      } finally {
+        if (encoded != null) {
+          encoded.release();
         }
       }
       // Counted before the flush: a client cannot read a frame before its flush, which follows this batch.
@@ -539,6 +588,9 @@ public final class Fanout {
       open.add(connection);
       connections.incrementAndGet();
       connectionCount.incrementAndGet();
+      if (connection.takesEncoded) {
+        encodedCount.incrementAndGet();
+      }
       ws.frameHandler(frame -> run(() -> connection.onFrame(frame)));
       ws.closeHandler(ignored -> run(() -> {
         if (closing.remove(connection)) {
@@ -561,11 +613,15 @@ public final class Fanout {
   }
 
   /** One client: its subscriptions, unflushed writes, incoming-frame rate and message reassembly. */
-  private final class Connection {
+  private final class Connection implements WebSocketInternals.FlushListener {
     final Shard shard;
     final ServerWebSocket ws;
     // Null when the channel is out of reach: then every frame goes through Vert.x (a flush each).
     final WebSocketInternals.DirectWriter writer;
+    // Its channel's event loop is its shard's: frames go straight to the channel, flushed once per batch.
+    final boolean direct;
+    // Direct, and no extension negotiated: live frames are the shard's once-encoded wire bytes.
+    final boolean takesEncoded;
     final Set<Long> subscribed = new TreeSet<>();
     final FloodGuard flood;
     // Written and not yet reported flushed to the socket. Completed by write/flush listeners, on the
@@ -586,11 +642,10 @@ public final class Fanout {
       this.shard = shard;
       this.ws = ws;
       this.writer = WebSocketInternals.DirectWriter.of(ws);
+      // Built on the shard's event loop (accept), and a channel never changes event loop.
+      this.direct = writer != null && writer.onEventLoop();
+      this.takesEncoded = direct && writer.takesEncoded();
       this.flood = new FloodGuard(limits.framesPerSecond(), limits.frameBurst(), nanoTime.getAsLong());
-    }
-
-    private boolean direct() {
-      return writer != null && writer.onEventLoop();
     }
 
     boolean overBound() {
@@ -603,7 +658,7 @@ public final class Fanout {
           && pendingBytes.get() <= limits.maxPendingBytes() + replayAllowanceBytes) {
         return false;
       }
-      return direct() ? !writer.writable() : ws.writeQueueFull();
+      return direct ? !writer.writable() : ws.writeQueueFull();
     }
 
     void write(Buffer frame, boolean replay) {
@@ -617,16 +672,32 @@ public final class Fanout {
       }
       pendingFrames.incrementAndGet();
       pendingBytes.addAndGet(length);
-      if (direct()) {
+      if (direct) {
         writer.write(frame);
-        if (unflushedFrames == 0) {
-          shard.unflushed.add(this);
-        }
-        unflushedFrames++;
-        unflushedBytes += length;
+        queuedUnflushed(length);
       } else {
         ws.writeFrame(WebSocketInternals.sharedTextFrame(frame)).onComplete(ar -> written(1, length));
       }
+    }
+
+    /** Writes a live frame's shared wire bytes (only when {@link #takesEncoded}). */
+    void writeEncoded(WebSocketInternals.EncodedFrame frame) {
+      if (ended) {
+        return;
+      }
+      int length = frame.payloadLength();
+      pendingFrames.incrementAndGet();
+      pendingBytes.addAndGet(length);
+      writer.writeEncoded(frame);
+      queuedUnflushed(length);
+    }
+
+    private void queuedUnflushed(int length) {
+      if (unflushedFrames == 0) {
+        shard.unflushed.add(this);
+      }
+      unflushedFrames++;
+      unflushedBytes += length;
     }
 
     /** Flushes the frames written since the last flush (called by the shard at the end of each action). */
@@ -636,8 +707,13 @@ public final class Fanout {
       unflushedFrames = 0;
       unflushedBytes = 0;
       if (frames > 0) {
-        writer.flush(() -> written(frames, bytes));
+        writer.flush(frames, bytes, this);
       }
+    }
+
+    @Override
+    public void flushed(int frames, long bytes) {
+      written(frames, bytes);
     }
 
     private void written(int frames, long bytes) {
@@ -738,7 +814,7 @@ public final class Fanout {
         if (since != null) {
           replay(roomId, room.history, since);
         }
-        if (room.subscribers.add(this)) {
+        if (room.subscribe(this)) {
           watchChanged(roomId, 1);
         }
       }
@@ -778,7 +854,7 @@ public final class Fanout {
       if (room == null) {
         return;
       }
-      if (room.subscribers.remove(this)) {
+      if (room.unsubscribe(this)) {
         watchChanged(roomId, -1);
       }
       room.eventSubscribers.remove(this);
@@ -801,6 +877,9 @@ public final class Fanout {
       shard.open.remove(this);
       shard.connections.decrementAndGet();
       connectionCount.decrementAndGet();
+      if (takesEncoded) {
+        encodedCount.decrementAndGet();
+      }
       disconnects.get(reason).increment();
       if (closeReason != null && !ws.isClosed()) {
         log.debug("ws client {} closed: {} ({})", ws.remoteAddress(), closeReason, reason.tag);

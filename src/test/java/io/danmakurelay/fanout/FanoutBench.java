@@ -93,6 +93,7 @@ public final class FanoutBench {
     holder[0] = FanoutServer.start(vertx, new FanoutSettings(1000, "", List.of()), FanoutLimits.DEFAULTS,
         new HttpServerOptions().setIdleTimeout(0), router -> {
           router.get("/bench/heap").blockingHandler(ctx -> ctx.json(heapReport(holder[0])));
+          router.get("/bench/cpu").handler(ctx -> ctx.json(new JsonObject().put("cpu_nanos", processCpuNanos())));
           router.post("/bench/publish").handler(ctx -> {
             int rooms = Integer.parseInt(ctx.queryParam("rooms").get(0));
             int rate = Integer.parseInt(ctx.queryParam("rate").get(0));
@@ -108,6 +109,22 @@ public final class FanoutBench {
     feed.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
     System.out.println("PORT " + holder[0].port() + " BOOTSTRAP " + kafka.bootstrapServers());
     System.out.flush();
+  }
+
+  /** CPU time this JVM has used, all threads (the broker's and the feed's included in the server JVM). */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /** Prints the CPU each JVM used over a phase, in seconds and in cores (of the machine's). */
+  private static void reportCpu(String path, long serverCpuBefore, long serverCpuAfter, long clientsCpuBefore,
+                                long clientsCpuAfter, long runStart) {
+    double wall = (System.nanoTime() - runStart) / 1e9;
+    double server = (serverCpuAfter - serverCpuBefore) / 1e9;
+    double clients = (clientsCpuAfter - clientsCpuBefore) / 1e9;
+    System.out.printf("  %s cpu over %.1f s: server JVM %.1f s (%.2f cores), clients JVM %.1f s (%.2f cores) of %d cores%n",
+        path, wall, server, server / wall, clients, clients / wall, Runtime.getRuntime().availableProcessors());
   }
 
   private static JsonObject heapReport(FanoutServer server) {
@@ -290,15 +307,23 @@ public final class FanoutBench {
         after.getInteger("connections"));
 
     if (paths.contains("direct")) {
+      long serverCpu = call(http, port, HttpMethod.GET, "/bench/cpu").getLong("cpu_nanos");
+      long clientsCpu = processCpuNanos();
       long runStart = System.nanoTime();
       JsonObject run = call(http, port, HttpMethod.POST,
           "/bench/publish?rooms=" + rooms + "&rate=" + rate + "&seconds=" + seconds + "&text=" + textChars);
       report("direct (publish -> client)", run.getLong("published"), clients, rooms, direct, runStart);
+      reportCpu("direct", serverCpu, call(http, port, HttpMethod.GET, "/bench/cpu").getLong("cpu_nanos"), clientsCpu,
+          processCpuNanos(), runStart);
     }
     if (paths.contains("kafka")) {
+      long serverCpu = call(http, port, HttpMethod.GET, "/bench/cpu").getLong("cpu_nanos");
+      long clientsCpu = processCpuNanos();
       long runStart = System.nanoTime();
       long published = produceSteadily(bootstrap, rooms, rate, seconds, textChars, commitNanos);
       report("kafka (commit -> client)", published, clients, rooms, kafka, runStart);
+      reportCpu("kafka", serverCpu, call(http, port, HttpMethod.GET, "/bench/cpu").getLong("cpu_nanos"), clientsCpu,
+          processCpuNanos(), runStart);
       System.out.printf("  kafka (send -> client, commit included): %s; delivered before commitTransaction "
           + "returned: %d%n", kafkaFromSend.summary(), kafka.beforeCommitReturned.get());
     }

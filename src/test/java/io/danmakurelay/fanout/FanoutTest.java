@@ -1,6 +1,7 @@
 package io.danmakurelay.fanout;
 
 import io.danmakurelay.web.Endpoints;
+import io.danmakurelay.testsupport.RawWebSocket;
 import io.danmakurelay.testsupport.WsProbe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -440,6 +441,7 @@ class FanoutTest {
     WsProbe fast = connect();
     slow.subscribe(ROOM);
     fast.subscribe(ROOM);
+    assertThat(server.fanout.encodedConnections()).as("both get the shared encoded frames").isEqualTo(2);
     slow.ws.pause();
 
     String padding = "x".repeat(2048);
@@ -546,6 +548,7 @@ class FanoutTest {
     probes.add(probe);
     assertThat(probe.ws.headers().get("Sec-WebSocket-Extensions")).as("negotiated").contains("permessage-deflate");
     probe.subscribe(ROOM);
+    assertThat(server.fanout.encodedConnections()).as("compressed frames go through the encoder").isZero();
     List<CommittedRecord> batch = new ArrayList<>();
     for (long seq = 1; seq <= 30; seq++) {
       batch.add(committed(ROOM, seq, "弹幕 " + "x".repeat((int) seq * 40)));
@@ -554,6 +557,31 @@ class FanoutTest {
     List<JsonObject> frames = probe.next(30);
     assertThat(seqs(frames)).containsExactlyElementsOf(LongStream.rangeClosed(1, 30).boxed().toList());
     assertThat(frames.get(29).getJsonObject("msg").getString("text")).isEqualTo("弹幕 " + "x".repeat(1200));
+  }
+
+  @Test
+  @DisplayName("a raw client receives every frame byte for byte as the WebSocket encoder writes it, replies and live "
+      + "frames from one byte of text to over 64 KiB")
+  void rawClientBytes() throws Exception {
+    startServer(OPEN);
+    try (RawWebSocket raw = RawWebSocket.open(server.port(), Endpoints.WS, null)) {
+      raw.sendText(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray().add(ROOM)).encode());
+      byte[] subscribed = WebSocketInternalsTest.encoderBytes(
+          new JsonObject().put("op", "subscribed").put("rooms", new JsonArray().add(ROOM)).toBuffer().getBytes());
+      assertThat(raw.readExactly(subscribed.length)).isEqualTo(subscribed);
+      assertThat(server.fanout.encodedConnections()).isEqualTo(1);
+      long seq = 0;
+      for (int textLength : new int[] {1, 60, 200, 70_000, 300_000}) {
+        List<CommittedRecord> batch = List.of(committed(ROOM, ++seq, "x".repeat(textLength)),
+            committed(ROOM, ++seq, "弹幕"));
+        WsProbe.await(server.fanout.deliver(batch));
+        for (CommittedRecord record : batch) {
+          byte[] expected = WebSocketInternalsTest.encoderBytes(
+              Fanout.danmakuFrame(ROOM, record.seq(), record.value()).getBytes());
+          assertThat(raw.readExactly(expected.length)).as("frame of seq %d", record.seq()).isEqualTo(expected);
+        }
+      }
+    }
   }
 
   @Test
