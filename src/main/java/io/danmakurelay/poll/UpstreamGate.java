@@ -20,6 +20,8 @@ public final class UpstreamGate {
   private final RequestBudget budget;
   private final RiskControlBackoff riskControl;
   private final InFlightWindow inFlight;
+  /** Callers queued ahead of the others ({@link #waitingAhead}); while any waits, {@link #tryAcquire} yields. */
+  private int waitingAhead;
 
   /** A grant never reported ended counts as in flight for this long by default (see {@link InFlightWindow}). */
   public static final long DEFAULT_MAX_REQUEST_MS = 60_000;
@@ -44,6 +46,28 @@ public final class UpstreamGate {
    * be followed by one {@link #onExchangeEnded} when its request is over.
    */
   public synchronized boolean tryAcquire(long nowMs) {
+    return waitingAhead == 0 && grant(nowMs);
+  }
+
+  /**
+   * {@link #tryAcquire} for a caller that goes ahead of the others: the push stream's connection requests,
+   * which must not wait behind polls and {@code room_init}s (1,000 rooms connecting would otherwise take
+   * every token only after the poll loop, which is woken by each answer, has taken its own).
+   */
+  public synchronized boolean tryAcquireAhead(long nowMs) {
+    return grant(nowMs);
+  }
+
+  /**
+   * A caller of {@link #tryAcquireAhead} starts ({@code true}) or stops ({@code false}) waiting; while one waits,
+   * {@link #tryAcquire} grants nothing. The waiter must ask again at {@link #nextTokenAtMs}, so that no token
+   * goes unused while the others yield to it.
+   */
+  public synchronized void waitingAhead(boolean waits) {
+    waitingAhead = Math.max(0, waitingAhead + (waits ? 1 : -1));
+  }
+
+  private boolean grant(long nowMs) {
     if (riskControl.paused(nowMs) || !inFlight.hasRoom(nowMs)) {
       return false;
     }

@@ -40,6 +40,14 @@ public final class PushClient {
   /** Heartbeats sent without a reply before the connection is taken for dead (~2 heartbeats, SPEC ~60 s). */
   static final int MISSED_REPLIES = 2;
   static final int MAX_MESSAGE_BYTES = 1024 * 1024;
+  /**
+   * WebSockets open at once to one push server (host and port). Vert.x's default is 50 per endpoint, and the
+   * rooms of a relay all go to the same first host of {@code host_list}: with that default the 51st room's
+   * connect waited in the client's queue until another room's socket closed (1,000 rooms took ~220 s to come
+   * up, paced by the simulator's drops). One socket per room, so the bound is the number of rooms a relay can
+   * follow on one host: more than the ~28,000 ephemeral ports one IP can use towards it.
+   */
+  static final int MAX_SOCKETS_PER_HOST = 32_768;
 
   /** The room states of {@code danmaku_push_connections{state}}. */
   public enum State {
@@ -92,7 +100,7 @@ public final class PushClient {
     this.registry = registry;
     this.http = new PushUpstream(vertx, upstream, gate, clock);
     this.ws = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxMessageSize(MAX_MESSAGE_BYTES).setMaxFrameSize(MAX_MESSAGE_BYTES)
+        .setMaxMessageSize(MAX_MESSAGE_BYTES).setMaxFrameSize(MAX_MESSAGE_BYTES).setMaxConnections(MAX_SOCKETS_PER_HOST)
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, upstream.timeoutMs())));
     this.delays = new ReconnectDelay(settings.reconnectInitialMs(), settings.reconnectMaxMs());
     this.secure = upstream.danmuInfoUrl().startsWith("https");

@@ -14,6 +14,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +52,9 @@ final class PushUpstream {
   private final HttpClientAgent http;
   private Future<WbiSigner> keys;
   private Future<String> buvid;
+  /** Requests waiting for a token, oldest first, and the one timer that wakes them ({@link #acquire}). */
+  private final ArrayDeque<Promise<Long>> waiting = new ArrayDeque<>();
+  private long waitTimer = -1;
 
   PushUpstream(Vertx vertx, RelayConfig.Upstream config, UpstreamGate gate, LongSupplier clock) {
     this.vertx = vertx;
@@ -205,24 +209,59 @@ final class PushUpstream {
     }
   }
 
-  /** Waits for a token of the shared budget; completes with the instant it was taken. */
+  /**
+   * Waits for a token of the shared budget; completes with the instant it was taken. Requests wait in one queue,
+   * served in order as tokens come, with one timer for all of them: a timer per waiting request (1,000 rooms
+   * connecting) would wake them all at each token's instant for one to win it, handing tokens to whichever timer
+   * fired first and spending the event loop on timers.
+   */
   private Future<Long> acquire() {
     Promise<Long> granted = Promise.promise();
-    tryAcquire(granted);
+    waiting.addLast(granted);
+    if (waiting.size() == 1) {
+      gate.waitingAhead(true);
+      grant();
+    }
     return granted.future();
   }
 
-  private void tryAcquire(Promise<Long> granted) {
-    long now = clock.getAsLong();
-    if (gate.tryAcquire(now)) {
-      granted.complete(now);
-      return;
+  /**
+   * Hands out tokens to the waiting requests, oldest first, while the gate grants them (ahead of polls: a room
+   * cannot be pushed before its connection info came), then sleeps once until the next token is due.
+   */
+  private void grant() {
+    if (waitTimer >= 0) {
+      vertx.cancelTimer(waitTimer);
+      waitTimer = -1;
     }
-    long wait = Math.max(1, gate.nextTokenAtMs(now) - now);
-    vertx.setTimer(wait, id -> tryAcquire(granted));
+    while (!waiting.isEmpty()) {
+      long now = clock.getAsLong();
+      if (!gate.tryAcquireAhead(now)) {
+        if (waitTimer >= 0) {
+          return; // a request queued while a token was handed out has set the timer already
+        }
+        long wait = Math.max(1, gate.nextTokenAtMs(now) - now);
+        waitTimer = vertx.setTimer(wait, id -> {
+          waitTimer = -1;
+          grant();
+        });
+        return;
+      }
+      Promise<Long> next = waiting.pollFirst();
+      if (waiting.isEmpty()) {
+        gate.waitingAhead(false);
+      }
+      next.complete(now);
+    }
   }
 
   Future<Void> close() {
+    vertx.cancelTimer(waitTimer);
+    waitTimer = -1;
+    if (!waiting.isEmpty()) {
+      waiting.clear();
+      gate.waitingAhead(false);
+    }
     return http.close();
   }
 
