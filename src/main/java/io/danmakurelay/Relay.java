@@ -143,7 +143,7 @@ public final class Relay implements AutoCloseable {
       WebVerticle web = new WebVerticle(config, sink, registry, bootstrap, state, view);
       vertx.deployVerticle(poller.get()).await(30, TimeUnit.SECONDS);
       if (config.upstream().pushEnabled()) {
-        startPush(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
+        PushSource.start(vertx, config, poller.get(), pipeline, gate, registry).await(30, TimeUnit.SECONDS);
       }
       if (!cluster.enabled()) {
         vertx.deployVerticle(video.get()).await(30, TimeUnit.SECONDS);
@@ -226,20 +226,6 @@ public final class Relay implements AutoCloseable {
   /** What this relay knows of its cluster (a cluster of one unless cluster.enabled). */
   public ClusterView cluster() {
     return cluster;
-  }
-
-  /** The push source runs on the poller's context, whose rooms and dedupers it shares (modes push, hybrid). */
-  private static io.vertx.core.Future<PushSource> startPush(Vertx vertx, RelayConfig config, PollerVerticle poller,
-      Pipeline pipeline, UpstreamGate gate, PrometheusMeterRegistry registry) {
-    io.vertx.core.Promise<PushSource> started = io.vertx.core.Promise.promise();
-    poller.runOnContext(v -> {
-      try {
-        started.complete(new PushSource(vertx, config, poller.loop(), pipeline, gate, registry).start());
-      } catch (RuntimeException e) {
-        started.fail(e);
-      }
-    });
-    return started.future();
   }
 
   public int httpPort() {

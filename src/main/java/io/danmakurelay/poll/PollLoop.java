@@ -170,19 +170,23 @@ public final class PollLoop {
 
   /**
    * Cluster mode: stops polling the rooms of {@code partitions} at once. Answers still in flight for them are
-   * dropped (their deduper is gone), so nothing of theirs is published after this returns.
+   * dropped (their deduper is gone), so nothing of theirs is published after this returns. Returns the real ids
+   * of the rooms released (for the push source, which closes their connections).
    */
-  public void release(Set<Integer> partitions) {
+  public List<Long> release(Set<Integer> partitions) {
     ownedPartitions.removeAll(partitions);
+    List<Long> released = new ArrayList<>();
     for (RoomRegistry.Room room : rooms.all()) {
       if (room.resolved() && inPartitions(room.realId, partitions)) {
         scheduler.removeRoom(room.realId);
         covered.remove(room.realId);
         requested.remove(room.realId);
         pushStates.remove(room.realId);
+        released.add(room.realId);
       }
     }
     dedupers.keySet().removeIf(id -> inPartitions(id, partitions));
+    return released;
   }
 
   // ---- rooms ----

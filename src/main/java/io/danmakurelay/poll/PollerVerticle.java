@@ -43,6 +43,8 @@ public final class PollerVerticle extends VerticleBase {
   private final UpstreamGate gate;
   private volatile PollLoop loop;
   private volatile java.util.function.LongToIntFunction partitionOf;
+  private volatile java.util.function.Function<List<Long>, Future<Void>> releaseHook =
+      rooms -> Future.succeededFuture();
   private UpstreamClient upstream;
   /**
    * In a cluster: this relay's writes of {@code room/<id>} not yet read back from the state topic, per id. The
@@ -83,9 +85,37 @@ public final class PollerVerticle extends VerticleBase {
     return onContext(() -> loop.adopt(partitions, snapshots));
   }
 
-  /** Cluster mode: stops polling the rooms of {@code partitions}; complete once nothing of theirs is published. */
+  /**
+   * Cluster mode: stops polling the rooms of {@code partitions}; complete once nothing of theirs is published and
+   * the other sources of those rooms (push: their connections) have let them go too ({@link #onRelease}).
+   */
   public Future<Void> release(java.util.Set<Integer> partitions) {
-    return onContext(() -> loop.release(partitions));
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      List<Long> released;
+      try {
+        released = loop.release(partitions);
+      } catch (RuntimeException e) {
+        done.fail(e);
+        return;
+      }
+      releaseHook.apply(released).onComplete(ar -> {
+        if (ar.succeeded()) {
+          done.complete();
+        } else {
+          done.fail(ar.cause());
+        }
+      });
+    });
+    return done.future();
+  }
+
+  /**
+   * Another source of the loop's rooms (push) lets released rooms go: called on this verticle's context with
+   * their real ids, right after the loop stopped them; {@link #release} completes when its future does.
+   */
+  public void onRelease(java.util.function.Function<List<Long>, Future<Void>> hook) {
+    this.releaseHook = hook;
   }
 
   private Future<Void> onContext(Runnable action) {

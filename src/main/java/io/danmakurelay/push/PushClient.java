@@ -136,13 +136,18 @@ public final class PushClient {
     });
   }
 
-  public void unfollow(long roomId) {
+  /**
+   * Stops following a room's push stream; complete once its socket is closed (at once when none was open), so a
+   * caller handing the room to another relay knows this relay's connection is gone first.
+   */
+  public Future<Void> unfollow(long roomId) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
     context.runOnContext(v -> {
       Room room = rooms.remove(roomId);
-      if (room != null) {
-        room.stop();
-      }
+      Future<Void> closing = room == null ? Future.succeededFuture() : room.stop();
+      closing.onComplete(x -> done.complete());
     });
+    return done.future();
   }
 
   /** The push state of a room, or null when it is not followed. Safe from any thread. */
@@ -416,7 +421,8 @@ public final class PushClient {
       });
     }
 
-    void closeSocket() {
+    /** Complete once the socket is closed (or at once when there was none). */
+    Future<Void> closeSocket() {
       vertx.cancelTimer(heartbeatTimer);
       vertx.cancelTimer(authTimer);
       heartbeatTimer = -1;
@@ -425,20 +431,23 @@ public final class PushClient {
         WebSocket s = socket;
         socket = null;
         if (!s.isClosed()) {
-          s.close();
+          return s.close();
         }
       }
+      return Future.succeededFuture();
     }
 
-    void stop() {
+    /** Complete once the room's socket is closed. */
+    Future<Void> stop() {
       stopped = true;
       boolean wasConnected = authed;
       vertx.cancelTimer(reconnectTimer);
-      closeSocket();
+      Future<Void> closing = closeSocket();
       setState(null);
       if (wasConnected && !listenerOff) {
         listener.disconnected(roomId, "unfollowed");
       }
+      return closing;
     }
   }
 }

@@ -10,6 +10,7 @@ import io.danmakurelay.pipeline.SourceBatch;
 import io.danmakurelay.pipeline.SourceItem;
 import io.danmakurelay.pipeline.StreamKey;
 import io.danmakurelay.poll.PollLoop;
+import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.poll.UpstreamGate;
 import io.danmakurelay.upstream.Danmaku;
 import io.micrometer.core.instrument.Counter;
@@ -80,6 +81,26 @@ public final class PushSource implements PushListener {
     loop.onBackfill(backfilled::increment);
   }
 
+  /**
+   * Starts the push source of the poller's rooms on the poller's context, whose rooms and dedupers it shares
+   * (modes push, hybrid). In a cluster a room's connection closes as its partition is handed over, before the
+   * next owner opens one ({@link PollerVerticle#onRelease}).
+   */
+  public static io.vertx.core.Future<PushSource> start(Vertx vertx, RelayConfig config, PollerVerticle poller,
+      Pipeline pipeline, UpstreamGate gate, MeterRegistry registry) {
+    io.vertx.core.Promise<PushSource> started = io.vertx.core.Promise.promise();
+    poller.runOnContext(v -> {
+      try {
+        PushSource push = new PushSource(vertx, config, poller.loop(), pipeline, gate, registry).start();
+        poller.onRelease(push::release);
+        started.complete(push);
+      } catch (RuntimeException e) {
+        started.fail(e);
+      }
+    });
+    return started.future();
+  }
+
   private Counter eventCounter(String cmd) {
     return Counter.builder("danmaku.events.published").tag("cmd", cmd)
         .description("Push commands other than chat published to the events topic, by command").register(registry);
@@ -101,6 +122,24 @@ public final class PushSource implements PushListener {
   public io.vertx.core.Future<Void> close() {
     vertx.cancelTimer(syncTimer);
     return client == null ? io.vertx.core.Future.succeededFuture() : client.close();
+  }
+
+  /**
+   * Cluster mode: the poll loop just released these rooms (their partitions moved to another relay). Their
+   * connections close now rather than at the next sync, so the new owner's connection is the room's only one and
+   * a room handed back to this relay connects afresh (with a backfill for what was sent meanwhile). Complete once
+   * the sockets are closed. Call on the poll loop's context.
+   */
+  public io.vertx.core.Future<Void> release(java.util.Collection<Long> rooms) {
+    List<io.vertx.core.Future<Void>> closing = new ArrayList<>();
+    for (long room : rooms) {
+      if (followed.remove(room)) {
+        // What the room's current frame added is not published: the new owner continues from the committed state.
+        pending.remove(room);
+        closing.add(client.unfollow(room));
+      }
+    }
+    return io.vertx.core.Future.all(closing).mapEmpty();
   }
 
   private void sync() {

@@ -45,6 +45,8 @@ final class PushHub {
   private final AtomicInteger nextConnectionId = new AtomicInteger();
   private final Map<Integer, Record> records = new ConcurrentHashMap<>();
   private final Map<Integer, Live> live = new ConcurrentHashMap<>();
+  /** Per room: its authenticated connections open now, and the most ever open at once. */
+  private final Map<Long, RoomConnections> roomConnections = new ConcurrentHashMap<>();
 
   private volatile long dropEveryMinMs;
   private volatile long dropEveryMaxMs;
@@ -331,6 +333,42 @@ final class PushHub {
 
   void live(int id, Live connection) {
     live.put(id, connection);
+  }
+
+  /** One room's authenticated connections: how many are open now, and the most ever open at once. */
+  private static final class RoomConnections {
+    int open;
+    int peak;
+  }
+
+  /** A connection of {@code room} authenticated (call once per connection, before {@link #deauthed}). */
+  void authed(long room) {
+    RoomConnections c = roomConnections.computeIfAbsent(room, r -> new RoomConnections());
+    synchronized (c) {
+      c.open++;
+      c.peak = Math.max(c.peak, c.open);
+    }
+  }
+
+  /** An authenticated connection of {@code room} closed. */
+  void deauthed(long room) {
+    RoomConnections c = roomConnections.get(room);
+    if (c != null) {
+      synchronized (c) {
+        c.open--;
+      }
+    }
+  }
+
+  /** The room's authenticated connections open now and the most ever open at once: {open, peak}. */
+  int[] roomConnections(long room) {
+    RoomConnections c = roomConnections.get(room);
+    if (c == null) {
+      return new int[] {0, 0};
+    }
+    synchronized (c) {
+      return new int[] {c.open, c.peak};
+    }
   }
 
   void closed(int id) {

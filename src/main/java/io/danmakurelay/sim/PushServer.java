@@ -266,6 +266,7 @@ final class PushServer {
         record.room = real;
         record.authedAt = now;
       }
+      hub.authed(real);
       dropAt = hub.dropAt(System.currentTimeMillis(), rng);
       ws.writeBinaryMessage(Buffer.buffer(PacketCodec.encodeJson(1, PacketCodec.OP_AUTH_REPLY,
           new JsonObject().put("code", 0))));
@@ -380,6 +381,9 @@ final class PushServer {
       }
       connections.remove(record.id);
       hub.closed(record.id);
+      if (authed) {
+        hub.deauthed(room);
+      }
       if (!ws.isClosed()) {
         ws.close();
       }

@@ -309,6 +309,9 @@ final class SimulatorCore {
           .append(",\"requests\":").append(r.polls())
           .append(",\"faults\":").append(r.faults())
           .append(",\"polled\":").append(r.polledSeqs().cardinality());
+      int[] pushConnections = push.roomConnections(r.realId());
+      out.append(",\"push_connections\":").append(pushConnections[0])
+          .append(",\"push_connections_peak\":").append(pushConnections[1]);
       if (withPush) {
         // Which messages a served poll window held: with the seqs pushed to each connection, what a relay could capture.
         out.append(",\"polled_seqs\":[");

@@ -325,6 +325,38 @@ class PushClientTest {
     assertThat(recorder.events.getOrDefault(room, List.of())).isNotEmpty();
   }
 
+  /** The simulator's count of the room's authenticated connections open now, and the most open at once. */
+  int[] simConnections(long room) {
+    JsonObject entry = sim.stats().getJsonArray("rooms").stream().map(o -> (JsonObject) o)
+        .filter(o -> o.getLong("room_id") == room).findFirst().orElseThrow();
+    return new int[] {entry.getInteger("push_connections"), entry.getInteger("push_connections_peak")};
+  }
+
+  @Test
+  @DisplayName("One connection per room at a time: a reconnect closes before it opens, unfollow completes with the"
+      + " room's socket closed, and following the room again opens one connection")
+  void oneConnectionPerRoom() throws Exception {
+    long room = room(0);
+    long other = room(1);
+    startClient(30_000, room, other);
+    await().atMost(WAIT).until(() -> recorder.connects(room) >= 1 && recorder.connects(other) >= 1);
+    assertThat(simConnections(room)).containsExactly(1, 1);
+    control(new JsonObject().put("op", "push").put("fault", "drop").put("room", room));
+    await().atMost(WAIT).until(() -> recorder.connects(room) >= 2);
+    await().atMost(WAIT).until(() -> simConnections(room)[0] == 1);
+    assertThat(simConnections(room)[1]).as("peak after a reconnect").isEqualTo(1);
+
+    client.unfollow(room).await(10, TimeUnit.SECONDS);
+    assertThat(client.state(room)).isNull();
+    await().atMost(WAIT).until(() -> simConnections(room)[0] == 0);
+    assertThat(simConnections(other)).as("the room still followed").containsExactly(1, 1);
+    client.follow(room);
+    await().atMost(WAIT).until(() -> recorder.connects(room) >= 3);
+    await().atMost(WAIT).until(() -> simConnections(room)[0] == 1);
+    assertThat(simConnections(room)[1]).as("peak after following again").isEqualTo(1);
+    assertThat(authed(room)).hasSize(3);
+  }
+
   @Test
   @DisplayName("Heartbeats go out every push.heartbeatMs")
   void heartbeatCadence() throws Exception {
