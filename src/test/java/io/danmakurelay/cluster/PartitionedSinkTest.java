@@ -2,13 +2,12 @@ package io.danmakurelay.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.danmakurelay.pipeline.BatchSink;
 import io.danmakurelay.pipeline.Pipeline;
-import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SideRecord;
 import io.danmakurelay.pipeline.SourceBatch;
 import io.danmakurelay.pipeline.SourceItem;
 import io.danmakurelay.pipeline.StreamKey;
+import io.danmakurelay.testsupport.RecordingSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -22,26 +21,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class PartitionedSinkTest {
-
-  /** Keeps what it was given and counts it as buffered. */
-  static final class Recording implements BatchSink {
-    final List<SequencedBatch> batches = new ArrayList<>();
-
-    @Override
-    public void submit(SequencedBatch batch) {
-      batches.add(batch);
-    }
-
-    @Override
-    public boolean hasRoomFor(int messages) {
-      return true;
-    }
-
-    @Override
-    public long bufferedMessages() {
-      return batches.stream().mapToLong(SequencedBatch::messages).sum();
-    }
-  }
 
   private static SourceBatch roomBatch(long room, int messages) {
     List<SourceItem> items = new ArrayList<>();
@@ -68,9 +47,9 @@ class PartitionedSinkTest {
   @Test
   @DisplayName("each room's batch reaches the sink of its partition; batches of no room go to the relay's sink")
   void routesByPartition() {
-    Recording relay = new Recording();
-    Recording p0 = new Recording();
-    Recording p1 = new Recording();
+    RecordingSink relay = new RecordingSink();
+    RecordingSink p0 = new RecordingSink();
+    RecordingSink p1 = new RecordingSink();
     PartitionedSink router = new PartitionedSink(id -> (int) (id % 2), relay, 1000, new SimpleMeterRegistry());
     router.put(0, p0);
     router.put(1, p1);
@@ -81,39 +60,39 @@ class PartitionedSinkTest {
     pipeline.publish(SourceBatch.sideOnly(List.of(new SideRecord(SideRecord.Kind.STATE, "room/5",
         new JsonObject().put("room", 5), null))));
 
-    assertThat(p0.batches).extracting(b -> b.stream().id()).containsExactly(10L, 12L);
-    assertThat(p1.batches).extracting(b -> b.stream().id()).containsExactly(11L);
-    assertThat(relay.batches).hasSize(1);
-    assertThat(relay.batches.get(0).stream()).isNull();
+    assertThat(p0.batches()).extracting(b -> b.stream().id()).containsExactly(10L, 12L);
+    assertThat(p1.batches()).extracting(b -> b.stream().id()).containsExactly(11L);
+    assertThat(relay.batches()).hasSize(1);
+    assertThat(relay.batches().get(0).stream()).isNull();
     assertThat(router.droppedBatches()).isZero();
   }
 
   @Test
   @DisplayName("a batch of a partition not owned (a room being stopped) is dropped and counted, never sent elsewhere")
   void dropsUnowned() {
-    Recording relay = new Recording();
-    Recording p0 = new Recording();
+    RecordingSink relay = new RecordingSink();
+    RecordingSink p0 = new RecordingSink();
     PartitionedSink router = new PartitionedSink(id -> (int) (id % 2), relay, 1000, new SimpleMeterRegistry());
     router.put(0, p0);
     Pipeline pipeline = new Pipeline(router);
     pipeline.publish(roomBatch(11, 3));
     assertThat(router.droppedBatches()).isEqualTo(1);
-    assertThat(relay.batches).isEmpty();
-    assertThat(p0.batches).isEmpty();
+    assertThat(relay.batches()).isEmpty();
+    assertThat(p0.batches()).isEmpty();
 
-    assertThat(router.remove(0, new Recording())).as("not the partition's sink").isFalse();
+    assertThat(router.remove(0, new RecordingSink())).as("not the partition's sink").isFalse();
     assertThat(router.remove(0, p0)).isTrue();
     pipeline.publish(roomBatch(10, 1));
     assertThat(router.droppedBatches()).isEqualTo(2);
-    assertThat(p0.batches).isEmpty();
+    assertThat(p0.batches()).isEmpty();
   }
 
   @Test
   @DisplayName("the buffer bound holds across the sinks of every partition and the relay's own")
   void roomAcrossSinks() {
-    Recording relay = new Recording();
-    Recording p0 = new Recording();
-    Recording p1 = new Recording();
+    RecordingSink relay = new RecordingSink();
+    RecordingSink p0 = new RecordingSink();
+    RecordingSink p1 = new RecordingSink();
     PartitionedSink router = new PartitionedSink(id -> (int) (id % 2), relay, 10, new SimpleMeterRegistry());
     router.put(0, p0);
     router.put(1, p1);
@@ -130,9 +109,9 @@ class PartitionedSinkTest {
   @Test
   @DisplayName("taking over a partition replaces its rooms' seq by the restored state, and leaves the others alone")
   void resetOnTakeOver() {
-    Recording p0 = new Recording();
-    Recording p1 = new Recording();
-    PartitionedSink router = new PartitionedSink(id -> (int) (id % 2), new Recording(), 1000, new SimpleMeterRegistry());
+    RecordingSink p0 = new RecordingSink();
+    RecordingSink p1 = new RecordingSink();
+    PartitionedSink router = new PartitionedSink(id -> (int) (id % 2), new RecordingSink(), 1000, new SimpleMeterRegistry());
     router.put(0, p0);
     router.put(1, p1);
     Pipeline pipeline = new Pipeline(router);

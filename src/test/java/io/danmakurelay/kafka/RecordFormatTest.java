@@ -4,16 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.danmakurelay.config.ConfigLoader;
 import io.danmakurelay.config.RelayConfig;
-import io.danmakurelay.pipeline.BatchSink;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.pipeline.RecordValues;
-import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SourceBatch;
 import io.danmakurelay.pipeline.SourceItem;
 import io.danmakurelay.pipeline.StreamKey;
 import io.danmakurelay.sim.Simulator;
 import io.danmakurelay.sim.SimulatorSettings;
+import io.danmakurelay.testsupport.RecordingSink;
 import io.danmakurelay.video.Pool;
 import io.danmakurelay.video.PoolDanmaku;
 import io.danmakurelay.video.PoolDecoder;
@@ -72,22 +71,12 @@ class RecordFormatTest {
 
   /** The record values the sink sends to Kafka for one read of a part, through the relay's own path. */
   List<byte[]> newBytes(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
-    List<SequencedBatch> submitted = new ArrayList<>();
-    Pipeline pipeline = new Pipeline(new BatchSink() {
-      @Override
-      public void submit(SequencedBatch batch) {
-        submitted.add(batch);
-      }
-
-      @Override
-      public boolean hasRoomFor(int messages) {
-        return true;
-      }
-    });
+    RecordingSink sink = new RecordingSink();
+    Pipeline pipeline = new Pipeline(sink);
     List<SourceItem> items = VideoVerticle.items(cid, aid, bvid, page, fresh, now);
     pipeline.publish(new SourceBatch(StreamKey.videoPart(cid), "video-pool", items, new JsonObject().put("cid", cid)));
     List<byte[]> values = new ArrayList<>();
-    List<ProducerRecord<String, byte[]>> records = format.records(submitted.get(0));
+    List<ProducerRecord<String, byte[]>> records = format.records(sink.batches().get(0));
     for (ProducerRecord<String, byte[]> r : records.subList(0, fresh.size())) {
       assertThat(r.topic()).isEqualTo("danmaku-video");
       assertThat(r.key()).isEqualTo(Long.toString(cid));

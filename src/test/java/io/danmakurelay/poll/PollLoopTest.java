@@ -3,11 +3,11 @@ package io.danmakurelay.poll;
 import io.danmakurelay.pipeline.BackoffPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.danmakurelay.pipeline.BatchSink;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SideRecord;
 import io.danmakurelay.pipeline.StateKeys;
+import io.danmakurelay.testsupport.RecordingSink;
 import io.danmakurelay.upstream.Danmaku;
 import io.danmakurelay.upstream.DanmakuList;
 import io.danmakurelay.upstream.FailureKind;
@@ -31,40 +31,6 @@ class PollLoopTest {
 
   private static final long START = 1_764_000_000_000L;
   private static final long LATENCY_MS = 40;
-
-  /** A sink that records every batch and can be made full. */
-  static final class RecordingSink implements BatchSink {
-    final List<SequencedBatch> batches = new ArrayList<>();
-    boolean full;
-
-    @Override
-    public void submit(SequencedBatch batch) {
-      batches.add(batch);
-    }
-
-    @Override
-    public boolean hasRoomFor(int messages) {
-      return !full;
-    }
-
-    List<JsonObject> messages(long room) {
-      List<JsonObject> out = new ArrayList<>();
-      for (SequencedBatch b : batches) {
-        if (b.stream() != null && b.stream().id() == room) {
-          b.items().forEach(item -> out.add(item.value()));
-        }
-      }
-      return out;
-    }
-
-    List<SideRecord> side(String prefix) {
-      List<SideRecord> out = new ArrayList<>();
-      for (SequencedBatch b : batches) {
-        b.batch().side().stream().filter(s -> s.key().startsWith(prefix)).forEach(out::add);
-      }
-      return out;
-    }
-  }
 
   /** A fake upstream: rooms with growing message lists, answering the last 10 after a latency. */
   final class FakeUpstream implements PollLoop.Requests {
@@ -175,7 +141,7 @@ class PollLoopTest {
     assertThat(room1).extracting(v -> v.getLong("seq")).containsExactlyElementsOf(
         java.util.stream.LongStream.rangeClosed(1, room1.size()).boxed().toList());
     assertThat(sink.messages(1002)).hasSize(20);
-    SequencedBatch last = sink.batches.stream().filter(b -> b.stream() != null && b.stream().id() == 1001).reduce((a, b) -> b)
+    SequencedBatch last = sink.batches().stream().filter(b -> b.stream() != null && b.stream().id() == 1001).reduce((a, b) -> b)
         .orElseThrow();
     assertThat(last.state().getLong("seq")).isEqualTo(60);
     assertThat(sink.side(StateKeys.RESOLVED_ROOM)).extracting(SideRecord::key)
@@ -284,14 +250,14 @@ class PollLoopTest {
     time.runUntil(time.now() + 1000);
     loop.setCovered(1001, true);
     assertThat(loop.entry(loop.find(1001)).getDouble("rate_per_second")).isZero();
-    int committed = sink.batches.size();
+    int committed = sink.batches().size();
     // 5 messages a second for 40 s, each second's published by one (backfill) poll and committed.
     for (int second = 0; second < 40; second++) {
       upstream.say(1001, 5);
       loop.requestPoll(1001);
       time.runUntil(time.now() + 1000);
-      for (; committed < sink.batches.size(); committed++) {
-        loop.onCommitted(sink.batches.get(committed));
+      for (; committed < sink.batches().size(); committed++) {
+        loop.onCommitted(sink.batches().get(committed));
       }
     }
     assertThat(sink.messages(1001)).hasSize(200);

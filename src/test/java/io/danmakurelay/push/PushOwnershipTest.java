@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.danmakurelay.config.ConfigLoader;
 import io.danmakurelay.config.RelayConfig;
 import io.danmakurelay.kafka.RelayState;
-import io.danmakurelay.pipeline.BatchSink;
 import io.danmakurelay.pipeline.Pipeline;
 import io.danmakurelay.pipeline.SequencedBatch;
 import io.danmakurelay.pipeline.SourceItem;
@@ -15,6 +14,7 @@ import io.danmakurelay.poll.PollerVerticle;
 import io.danmakurelay.poll.UpstreamGate;
 import io.danmakurelay.sim.Simulator;
 import io.danmakurelay.sim.SimulatorSettings;
+import io.danmakurelay.testsupport.RecordingSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -112,17 +112,7 @@ class PushOwnershipTest {
   void releaseClosesAndAdoptReconnects() throws Exception {
     sim.pause();
     RelayConfig config = config();
-    Pipeline pipeline = new Pipeline(new BatchSink() {
-      @Override
-      public void submit(SequencedBatch batch) {
-        batches.add(batch);
-      }
-
-      @Override
-      public boolean hasRoomFor(int messages) {
-        return true;
-      }
-    });
+    Pipeline pipeline = new Pipeline(new RecordingSink(batches));
     UpstreamGate gate = new UpstreamGate(20, 1_000, 5_000);
     PollerVerticle poller = new PollerVerticle(config, pipeline, RelayState.empty(), registry, gate);
     poller.clusterMode(id -> (int) (id % 2));
