@@ -87,9 +87,15 @@ public final class ClusterMembership implements ClusterView, AutoCloseable {
     thread.setDaemon(true);
   }
 
-  /** Joins the group; the listener hears of every assignment from now on. */
-  public void start(Listener listener) {
-    this.listener = listener;
+  /**
+   * The membership consumer's settings. The heartbeat interval matters beyond liveness: in the classic
+   * cooperative protocol a partition that one relay revokes goes to its new owner only in a second rebalance,
+   * which the other members learn of from their next heartbeat's answer, so the room has no owner for up to
+   * one heartbeat interval. Kafka's default is 3 s; a third of the session timeout (the upper bound Kafka
+   * recommends) would be 15 s at the default 45 s session, and a room that moves would go unpolled that long.
+   */
+  static Map<String, Object> consumerConfig(String bootstrapServers, String group, String instanceId,
+      int sessionTimeoutMs) {
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -98,9 +104,21 @@ public final class ClusterMembership implements ClusterView, AutoCloseable {
     config.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
     config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs);
-    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, sessionTimeoutMs / 3));
+    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, heartbeatIntervalMs(sessionTimeoutMs));
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    return config;
+  }
+
+  /** Kafka's default of 3 s, or a third of a shorter session timeout (at least 100 ms). */
+  static int heartbeatIntervalMs(int sessionTimeoutMs) {
+    return Math.max(100, Math.min(3_000, sessionTimeoutMs / 3));
+  }
+
+  /** Joins the group; the listener hears of every assignment from now on. */
+  public void start(Listener listener) {
+    this.listener = listener;
+    Map<String, Object> config = consumerConfig(bootstrapServers, group, instanceId, sessionTimeoutMs);
     consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.CLIENT_ID_CONFIG, instanceId + "-cluster-admin",
