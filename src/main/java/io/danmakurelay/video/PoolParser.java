@@ -2,7 +2,7 @@ package io.danmakurelay.video;
 
 import com.fasterxml.aalto.UncheckedStreamException;
 import com.fasterxml.aalto.stax.InputFactoryImpl;
-import java.io.ByteArrayInputStream;
+import org.codehaus.stax2.io.Stax2ByteArraySource;
 import java.util.ArrayList;
 import java.util.List;
 import javax.xml.stream.XMLInputFactory;
@@ -84,7 +84,8 @@ public final class PoolParser {
     List<PoolDanmaku> items = new ArrayList<>();
     Fields fields = new Fields();
     try {
-      reader = FACTORY.createXMLStreamReader(new ByteArrayInputStream(xml));
+      // The array itself as the parser's input (Aalto reads a Stax2ByteArraySource in place, no stream copies).
+      reader = FACTORY.createXMLStreamReader(new Stax2ByteArraySource(xml, 0, xml.length));
       int depth = 0;
       boolean sawRoot = false;
       while (reader.hasNext()) {
