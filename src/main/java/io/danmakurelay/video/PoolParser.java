@@ -2,7 +2,7 @@ package io.danmakurelay.video;
 
 import com.fasterxml.aalto.UncheckedStreamException;
 import com.fasterxml.aalto.stax.InputFactoryImpl;
-import org.codehaus.stax2.io.Stax2ByteArraySource;
+import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
 import javax.xml.stream.XMLInputFactory;
@@ -84,8 +84,9 @@ public final class PoolParser {
     List<PoolDanmaku> items = new ArrayList<>();
     Fields fields = new Fields();
     try {
-      // The array itself as the parser's input (Aalto reads a Stax2ByteArraySource in place, no stream copies).
-      reader = FACTORY.createXMLStreamReader(new Stax2ByteArraySource(xml, 0, xml.length));
+      // A stream, not Aalto's Stax2ByteArraySource: with that, a document in another encoding than UTF-8 or Latin-1
+      // (UTF-16, GBK) fails inside Aalto with a NullPointerException (1.3.3); through a stream it reads them all.
+      reader = FACTORY.createXMLStreamReader(new ByteArrayInputStream(xml));
       int depth = 0;
       boolean sawRoot = false;
       while (reader.hasNext()) {
