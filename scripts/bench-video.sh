@@ -2,7 +2,7 @@
 # Video pool benchmark: reads the simulator's 8,000-danmaku pool (raw deflate, as comment.bilibili.com sends it),
 # then runs the relay's own code on the same bytes (VideoVerticle.poolAnswer: inflate and StAX parse checking every
 # p field; PartDeduper; VideoVerticle.items: the record values; Pipeline; the sink's RecordFormat encoding) beside a
-# bare StAX parse and a bare inflate + parse, alternating in one JVM. Prints ms per pool (means and medians) and
+# bare StAX parse and a bare inflate + parse (with the JDK's StAX and with Aalto, the relay's), alternating in one JVM. Prints ms per pool (means and medians) and
 # danmaku/s. Kafka's own round trip is left out: the pipeline bench measures it.
 #   scripts/bench-video.sh [ROUNDS]   (default 200)
 set -euo pipefail

@@ -47,8 +47,31 @@ public final class FieldMap extends AbstractMap<String, Object> {
     }
   }
 
+  /**
+   * The names of values built alike (a video pool's danmaku), fixed once built: maps made on one share its name
+   * and hash arrays instead of filling their own.
+   */
+  public static final class Shape {
+    private final String[] names;
+    private final int[] hashes;
+
+    public Shape(String... names) {
+      this.names = names.clone();
+      hashes = new int[names.length];
+      for (int i = 0; i < names.length; i++) {
+        hashes[i] = Objects.requireNonNull(names[i], "name").hashCode();
+      }
+    }
+
+    public int size() {
+      return names.length;
+    }
+  }
+
   /** The head this map still starts with unchanged, or null. */
   private Head head;
+  /** Whether {@link #names} and {@link #hashes} are a {@link Shape}'s, to be copied before either is written. */
+  private boolean sharedNames;
   private String[] names;
   /** Each name's hash (a String caches its own): a scan compares ints, and equals only on a match. */
   private int[] hashes;
@@ -68,6 +91,37 @@ public final class FieldMap extends AbstractMap<String, Object> {
       append(head.names[i], head.values[i]);
     }
     this.head = head;
+  }
+
+  /**
+   * A map with {@code shape}'s names, starting with {@code head}'s fields (the shape's first names must be the
+   * head's), and {@code values} as its values: the array becomes the map's; its first {@code head.size()} entries are
+   * set here from the head, the rest are the caller's, in the shape's order.
+   */
+  public FieldMap(Shape shape, Head head, Object[] values) {
+    if (values.length != shape.size() || head.size() > shape.size()) {
+      throw new IllegalArgumentException("values do not fit the shape");
+    }
+    for (int i = 0; i < head.size(); i++) {
+      if (!head.names[i].equals(shape.names[i])) {
+        throw new IllegalArgumentException("the shape does not start with the head's names");
+      }
+      values[i] = head.values[i];
+    }
+    names = shape.names;
+    hashes = shape.hashes;
+    this.values = values;
+    size = values.length;
+    sharedNames = true;
+    this.head = head;
+  }
+
+  private void unshare() {
+    if (sharedNames) {
+      names = names.clone();
+      hashes = hashes.clone();
+      sharedNames = false;
+    }
   }
 
   /**
@@ -145,10 +199,12 @@ public final class FieldMap extends AbstractMap<String, Object> {
   public FieldMap append(String name, Object value) {
     Objects.requireNonNull(name, "name");
     if (size == names.length) {
-      names = Arrays.copyOf(names, size * 2);
-      hashes = Arrays.copyOf(hashes, size * 2);
-      values = Arrays.copyOf(values, size * 2);
+      names = Arrays.copyOf(names, Math.max(4, size * 2));
+      hashes = Arrays.copyOf(hashes, names.length);
+      values = Arrays.copyOf(values, names.length);
+      sharedNames = false;
     }
+    unshare();
     hashes[size] = name.hashCode();
     names[size] = name;
     values[size++] = value;
@@ -168,6 +224,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
 
   private void removeAt(int i) {
     touched(i);
+    unshare();
     System.arraycopy(names, i + 1, names, i, size - i - 1);
     System.arraycopy(hashes, i + 1, hashes, i, size - i - 1);
     System.arraycopy(values, i + 1, values, i, size - i - 1);
@@ -179,6 +236,7 @@ public final class FieldMap extends AbstractMap<String, Object> {
   @Override
   public void clear() {
     head = null;
+    unshare();
     Arrays.fill(names, 0, size, null);
     Arrays.fill(values, 0, size, null);
     size = 0;

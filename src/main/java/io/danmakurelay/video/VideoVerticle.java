@@ -808,9 +808,10 @@ public final class VideoVerticle extends VerticleBase {
   public static List<SourceItem> items(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
     List<SourceItem> items = new ArrayList<>(fresh.size());
     FieldMap.Head part = RecordValues.videoPart(cid, aid, bvid, page);
+    Long fetchedAt = now;
     for (PoolDanmaku d : fresh) {
       items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmid(), d.progressMs(),
-          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), now, d.rawP()),
+          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), fetchedAt, d.rawP()),
           d.ctime() * 1000));
     }
     return items;

@@ -78,18 +78,27 @@ public final class VideoBench {
       }
     };
     Pipeline pipeline = new Pipeline(sink);
-    XMLInputFactory factory = XMLInputFactory.newFactory();
+    // The JDK's built-in StAX (SJSXP) named explicitly: with Aalto on the class path, newFactory() would find it.
+    XMLInputFactory factory = XMLInputFactory.newDefaultFactory();
     factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
     factory.setProperty(XMLInputFactory.IS_COALESCING, true);
+    // The StAX implementation the relay's PoolParser uses, configured alike.
+    XMLInputFactory relayFactory = new com.fasterxml.aalto.stax.InputFactoryImpl();
+    relayFactory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+    relayFactory.setProperty(XMLInputFactory.IS_COALESCING, true);
 
     long bare = 0;
+    long bareRelayParser = 0;
     long bareInflate = 0;
+    long bareInflateRelayParser = 0;
     long relay = 0;
     long reread = 0;
     long scan = 0;
     long sink0 = 0;
     int warmup = Math.max(20, rounds / 5);
     long[] bareRounds = new long[rounds];
+    long[] bareRelayParserRounds = new long[rounds];
+    long[] bareInflateRelayParserRounds = new long[rounds];
     long[] bareInflateRounds = new long[rounds];
     long[] relayRounds = new long[rounds];
     for (int round = -warmup; round < rounds; round++) {
@@ -109,7 +118,11 @@ public final class VideoBench {
         throw new IllegalStateException("the simulator's pool holds characters XML 1.0 forbids");
       }
       long t5 = System.nanoTime();
-      if (n != items || m != items) {
+      int a = bareParse(relayFactory, xml);
+      long t6 = System.nanoTime();
+      int b = bareParse(relayFactory, PoolDecoder.decode(encoding, body, 64 << 20).xml());
+      long t7 = System.nanoTime();
+      if (n != items || m != items || a != items || b != items) {
         throw new IllegalStateException("bare parse saw " + n + " items, expected " + items);
       }
       if (round >= 0) {
@@ -121,6 +134,10 @@ public final class VideoBench {
         relay += t3 - t2;
         reread += t4 - t3;
         scan += t5 - t4;
+        bareRelayParser += t6 - t5;
+        bareInflateRelayParser += t7 - t6;
+        bareRelayParserRounds[round] = t6 - t5;
+        bareInflateRelayParserRounds[round] = t7 - t6;
       } else {
         sink0 = encodedBytes[0];
         java.util.Arrays.fill(PHASES, 0);
@@ -129,24 +146,37 @@ public final class VideoBench {
     double bareMs = bare / 1e6 / rounds;
     double bareInflateMs = bareInflate / 1e6 / rounds;
     double relayMs = relay / 1e6 / rounds;
+    double bareRelayParserMs = bareRelayParser / 1e6 / rounds;
+    double bareInflateRelayParserMs = bareInflateRelayParser / 1e6 / rounds;
     double rereadMs = reread / 1e6 / rounds;
     System.out.printf("pool: cid %d, %d danmaku, %d bytes %s (%d bytes of XML)%n", CID, items, body.length,
         encoding == null ? "plain" : encoding, xml.length);
     System.out.printf("HTTP read from the simulator (its XML building and deflate included): %.2f ms per pool (%d reads)%n",
         readNanos / 1e6 / reads, reads);
-    System.out.printf("bare StAX parse of the XML:                 %7.2f ms per pool, %,10.0f danmaku/s%n", bareMs,
+    System.out.printf("bare StAX parse of the XML (JDK's SJSXP):   %7.2f ms per pool, %,10.0f danmaku/s%n", bareMs,
         items / bareMs * 1000);
-    System.out.printf("bare inflate + StAX parse:                  %7.2f ms per pool, %,10.0f danmaku/s%n", bareInflateMs,
+    System.out.printf("bare inflate + StAX parse (JDK's SJSXP):    %7.2f ms per pool, %,10.0f danmaku/s%n", bareInflateMs,
         items / bareInflateMs * 1000);
+    System.out.printf("bare StAX parse of the XML (Aalto, the relay's parser): %7.2f ms per pool, %,10.0f danmaku/s%n",
+        bareRelayParserMs, items / bareRelayParserMs * 1000);
+    System.out.printf("bare inflate + StAX parse (Aalto):          %7.2f ms per pool, %,10.0f danmaku/s%n",
+        bareInflateRelayParserMs, items / bareInflateRelayParserMs * 1000);
     System.out.printf("relay: inflate, parse, dedupe, publish (first read, all new): %7.2f ms per pool, %,10.0f danmaku/s"
-        + "  = %.2fx the bare parse, %.2fx bare inflate+parse%n", relayMs, items / relayMs * 1000, relayMs / bareMs,
-        relayMs / bareInflateMs);
+        + "  = %.2fx the bare parse, %.2fx bare inflate+parse (JDK); %.2fx the bare parse, %.2fx bare inflate+parse "
+        + "(Aalto)%n", relayMs, items / relayMs * 1000, relayMs / bareMs, relayMs / bareInflateMs,
+        relayMs / bareRelayParserMs, relayMs / bareInflateRelayParserMs);
     double bareMedian = median(bareRounds);
     double bareInflateMedian = median(bareInflateRounds);
     double relayMedian = median(relayRounds);
+    double bareRelayParserMedian = median(bareRelayParserRounds);
+    double bareInflateRelayParserMedian = median(bareInflateRelayParserRounds);
     System.out.printf("medians (steadier on a loaded machine): bare parse %.2f ms, bare inflate + parse %.2f ms, relay %.2f ms"
         + " = %.2fx the bare parse, %.2fx bare inflate+parse%n", bareMedian, bareInflateMedian, relayMedian,
         relayMedian / bareMedian, relayMedian / bareInflateMedian);
+    System.out.printf("medians against the relay's parser (Aalto): bare parse %.2f ms, bare inflate + parse %.2f ms, "
+        + "relay %.2f ms = %.2fx the bare parse, %.2fx bare inflate+parse%n", bareRelayParserMedian,
+        bareInflateRelayParserMedian, relayMedian, relayMedian / bareRelayParserMedian,
+        relayMedian / bareInflateRelayParserMedian);
     System.out.printf("relay: the same pool again (all duplicates):                  %7.2f ms per pool%n", rereadMs);
     System.out.printf("the pass for characters XML 1.0 forbids (ForbiddenChars; only for a pool that failed to parse, "
         + "which is then parsed again): %.3f ms per pool (%.1f%% of the bare parse)%n", scan / 1e6 / rounds,
@@ -203,7 +233,10 @@ public final class VideoBench {
 
   /** A StAX pass that reads what a consumer must: each d's p attribute and text. */
   static int bareParse(XMLInputFactory factory, byte[] xml) throws Exception {
-    XMLStreamReader reader = factory.createXMLStreamReader(new ByteArrayInputStream(xml));
+    return bareParse(factory.createXMLStreamReader(new ByteArrayInputStream(xml)));
+  }
+
+  static int bareParse(XMLStreamReader reader) throws Exception {
     int n = 0;
     long chars = 0;
     while (reader.hasNext()) {

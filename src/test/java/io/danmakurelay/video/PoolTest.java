@@ -150,6 +150,17 @@ class PoolTest {
     }
 
     @Test
+    @DisplayName("a pool that declares another encoding (UTF-16, GBK, windows-1252, ISO-8859-1) is read in it")
+    void declaredEncodings() throws Exception {
+      for (String encoding : new String[] {"UTF-16", "GBK", "windows-1252", "ISO-8859-1"}) {
+        String xml = "<?xml version=\"1.0\" encoding=\"" + encoding + "\"?>" + pool(1, 10, d("7", "caf\u00e9 &amp; x"))
+            .substring("<?xml version=\"1.0\" encoding=\"UTF-8\"?>".length());
+        Pool pool = PoolParser.parse(xml.getBytes(encoding));
+        assertThat(pool.danmaku()).as(encoding).extracting(PoolDanmaku::text).containsExactly("caf\u00e9 & x");
+      }
+    }
+
+    @Test
     @DisplayName("malformed XML, a DOCTYPE with entities and a wrong root fail the read with a reason")
     void malformed() {
       assertThatThrownBy(() -> PoolParser.parse(bytes("<i><chatid>1</chatid><d p=\"1\">x</i>")))
