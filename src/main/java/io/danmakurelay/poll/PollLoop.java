@@ -632,7 +632,8 @@ public final class PollLoop {
         .put("source", source)
         .put("messages_published", room.resolved() ? metrics.committed(room.realId) : 0)
         .put("gaps", room.gaps.get())
-        .put("duplicates_dropped", room.duplicates);
+        .put("duplicates_dropped", room.duplicates)
+        .put("watched", room.resolved() && watched.contains(room.realId));
     String pushState = room.resolved() ? pushStates.get(room.realId) : null;
     if (pushState != null) {
       entry.put("state", pushState).put("push", pushState)

@@ -6,7 +6,6 @@ import io.danmakurelay.sim.SimMessage;
 import io.danmakurelay.sim.Simulator;
 import io.danmakurelay.sim.SimulatorSettings;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
@@ -165,15 +164,17 @@ public final class CaptureBench {
       for (int rank : WATCHED_RANKS) {
         watched.add(FIRST_ROOM + rank - 1);
       }
-      WebSocket watcher = watch(vertx, httpPort, watched);
+      // Held until the end of the drain: see WatchClient for why the client itself must stay reachable.
+      WatchClient watcher = WatchClient.open(vertx.createWebSocketClient(), httpPort, watched);
       BenchSupport.sleep(warmup * 1000L);
 
       String m0 = BenchSupport.get(api0 + "/metrics");
+      JsonArray roomsAtStart = new JsonObject(BenchSupport.get(api0 + "/api/rooms")).getJsonArray("rooms");
       JsonObject s0 = sim.stats().getJsonObject("totals");
       int maxBeforeWindow = s0.getInteger("max_requests_1s");
       long t0 = System.currentTimeMillis();
       double cpu0 = BenchSupport.cpuSeconds(relay.pid());
-      RequestSampler sampler = new RequestSampler(sim);
+      RequestSampler sampler = new RequestSampler(sim, watched);
       sampler.start();
       if (scenario.liveRooms()) {
         driveLiveRooms(sim, t0, window);
@@ -188,7 +189,9 @@ public final class CaptureBench {
       JsonObject s1 = stats1.getJsonObject("totals");
       double cpu1 = BenchSupport.cpuSeconds(relay.pid());
       BenchSupport.sleep(DRAIN_SECONDS * 1000L);
-      watcher.close().await(10, TimeUnit.SECONDS);
+      String watcherFate = watcher.describe();
+      boolean watcherOpenInWindow = watcher.openAt(t1);
+      watcher.close();
       JsonObject sEnd = sim.stats().getJsonObject("totals");
       stop(relay);
 
@@ -225,6 +228,15 @@ public final class CaptureBench {
           .sorted((a, b) -> Long.compare(b.getLong("gaps"), a.getLong("gaps"))).limit(6)
           .map(o -> o.getLong("room_id") + ":" + o.getLong("gaps") + "@" + o.getValue("interval_ms") + "ms")
           .collect(Collectors.joining(" ")));
+      System.out.println("  " + tag + ": watching /ws client " + watcherFate
+          + (watcherOpenInWindow ? "" : ": the watched figures below are NOT those of watched rooms"));
+      Map<Long, JsonObject> relayRoomsAtStart = new HashMap<>();
+      roomsAtStart.forEach(o -> relayRoomsAtStart.put(((JsonObject) o).getLong("room_id"), (JsonObject) o));
+      for (int rank : WATCHED_RANKS) {
+        long id = FIRST_ROOM + rank - 1;
+        System.out.println("  " + tag + ": " + watchedRoomLine(rank, id, simRooms, relayRoomsAtStart.get(id),
+            relayRooms.get(id), sampler.pollTimes(id), t0, t1, match.perWatchedRoom().get(id)));
+      }
       System.out.println("  " + tag + ": restart with the state topic: first poll " + restart.firstPollMs()
           + " ms after the process started, " + restart.roomInits() + " room_init requests (0: every id remembered)");
       return new Result(scenario, strategy, resolvedAfterMs / 1000.0, match, oracle, oracleSpent, restart,
@@ -247,36 +259,30 @@ public final class CaptureBench {
   }
 
   /**
-   * A WebSocket client subscribed to {@code rooms}, as a dashboard or an overlay would be. The handshake is tried
-   * a few times: on a machine loaded by other builds one was once closed before it completed.
+   * One watched room as the relay and the simulator saw it in the window: its Zipf rank and true rate, the relay's
+   * estimate, whether the relay had it as watched at the start and end of the window ({@code /api/rooms}), its
+   * interval there at the end, its polls at the simulator (gaps between polls from the 50 ms request sampler),
+   * and its own capture and delays.
    */
-  private static WebSocket watch(Vertx vertx, int httpPort, Set<Long> rooms) throws Exception {
-    WebSocket ws = null;
-    for (int attempt = 1; ws == null; attempt++) {
-      try {
-        ws = vertx.createWebSocketClient().connect(httpPort, "127.0.0.1", "/ws").await(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        if (attempt == 5) {
-          throw e;
-        }
-        System.out.println("  /ws handshake failed (" + e + "); trying again");
-        BenchSupport.sleep(2000);
-      }
+  static String watchedRoomLine(int rank, long id, JsonArray simRooms, JsonObject atStart, JsonObject atEnd,
+      List<Long> polls, long fromMs, long toMs, CaptureBenchMatcher.Delays delays) {
+    double trueRate = simRooms.stream().map(o -> (JsonObject) o).filter(r -> r.getLong("room_id") == id)
+        .mapToDouble(r -> r.getDouble("rate")).findFirst().orElse(Double.NaN);
+    long maxGap = 0;
+    long previous = fromMs;
+    for (long at : polls) {
+      maxGap = Math.max(maxGap, at - previous);
+      previous = at;
     }
-    java.util.concurrent.CompletableFuture<String> subscribed = new java.util.concurrent.CompletableFuture<>();
-    ws.textMessageHandler(text -> {
-      JsonObject frame = new JsonObject(text);
-      if (!"danmaku".equals(frame.getString("op"))) {
-        subscribed.complete(frame.getString("op"));
-      }
-    });
-    ws.writeTextMessage(new JsonObject().put("op", "subscribe").put("rooms", new JsonArray(new ArrayList<>(rooms)))
-        .encode()).await(30, TimeUnit.SECONDS);
-    String op = subscribed.get(30, TimeUnit.SECONDS);
-    if (!"subscribed".equals(op)) {
-      throw new IllegalStateException("subscribing to the watched rooms answered " + op);
-    }
-    return ws;
+    maxGap = Math.max(maxGap, toMs - previous);
+    return String.format(Locale.ROOT, "watched #%d room %d: %.2f msg/s (relay estimate %s); watched at the relay"
+            + " %s -> %s; interval %s ms; %d polls in the window (every %.1f s, longest wait %.1f s); captured %d of"
+            + " %d, delay p50/p95/max %.0f/%.0f/%.0f ms",
+        rank, id, trueRate, atEnd == null ? "?" : atEnd.getValue("rate_per_second"),
+        atStart == null ? "?" : atStart.getValue("watched"), atEnd == null ? "?" : atEnd.getValue("watched"),
+        atEnd == null ? "?" : atEnd.getValue("interval_ms"), polls.size(),
+        (toMs - fromMs) / 1000.0 / Math.max(1, polls.size()), maxGap / 1000.0, delays.captured(), delays.generated(),
+        delays.medianMs(), delays.p95Ms(), delays.maxMs());
   }
 
   /** How a restart with the run's state topic went: time from process start to the first poll at the simulator. */
@@ -415,12 +421,20 @@ public final class CaptureBench {
   static final class RequestSampler {
     private final Simulator sim;
     private final Thread thread;
+    private final Map<Long, List<Long>> pollTimes = new HashMap<>();
+    private final Map<Long, Long> lastPolls = new HashMap<>();
     private volatile boolean running = true;
     private int max;
 
     RequestSampler(Simulator sim) {
+      this(sim, Set.of());
+    }
+
+    /** Also dates each poll of the {@code watched} rooms (to the read that first counted it). */
+    RequestSampler(Simulator sim, Set<Long> watched) {
       this.sim = sim;
       this.thread = new Thread(this::loop, "request-sampler");
+      watched.forEach(room -> pollTimes.put(room, new ArrayList<>()));
     }
 
     void start() {
@@ -431,8 +445,10 @@ public final class CaptureBench {
       java.util.ArrayDeque<long[]> reads = new java.util.ArrayDeque<>();
       long next = System.nanoTime();
       while (running) {
-        long requests = sim.stats().getJsonObject("totals").getLong("requests");
+        JsonObject stats = sim.stats();
+        long requests = stats.getJsonObject("totals").getLong("requests");
         long at = System.nanoTime();
+        datePolls(stats.getJsonArray("rooms"), System.currentTimeMillis());
         reads.addLast(new long[] {at, requests});
         // Only pairs of reads at most 1 s apart: their difference is requests within one second for sure.
         while (at - reads.peekFirst()[0] > 1_000_000_000L) {
@@ -447,10 +463,30 @@ public final class CaptureBench {
       }
     }
 
+    private void datePolls(JsonArray rooms, long nowMs) {
+      for (Object o : rooms) {
+        JsonObject room = (JsonObject) o;
+        List<Long> times = pollTimes.get(room.getLong("room_id"));
+        if (times == null) {
+          continue;
+        }
+        long polls = room.getLong("requests");
+        Long before = lastPolls.put(room.getLong("room_id"), polls);
+        for (long i = before == null ? polls : before; i < polls; i++) {
+          times.add(nowMs);
+        }
+      }
+    }
+
     int stop() throws InterruptedException {
       running = false;
       thread.join();
       return max;
+    }
+
+    /** When the simulator counted each poll of a watched room during the sampling (after {@link #stop}). */
+    List<Long> pollTimes(long room) {
+      return pollTimes.getOrDefault(room, List.of());
     }
   }
 
@@ -474,6 +510,7 @@ public final class CaptureBench {
         oracle at the req/s spent: the same oracle given only the requests per second the relay spent in the window
         delay50/95: Kafka record timestamp (producer CreateTime) - simulator send time (ms resolution), ms
         wat50/95: the same for the rooms a /ws client watched (ranks 10, 50, 200, 500, 950); unw50/95: the other rooms
+        (per watched room above the table: the relay's watched flag and interval, its polls at the simulator, its delays)
         restart: ms from starting the relay process again (same state topic) to its first poll at the simulator
         cpu: relay CPU cores used in the window; load: 1-min load average at the end of the window""";
 

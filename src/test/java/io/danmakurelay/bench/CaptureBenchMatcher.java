@@ -24,10 +24,10 @@ final class CaptureBenchMatcher {
   /** What a run delivered, for messages generated in [from, to). Delays are record timestamp - send time. */
   record Outcome(long generated, long captured, long duplicates, long unmatched, double delayMedianMs,
       double delayP95Ms, long liveGenerated, long liveCaptured, double liveDelayMedianMs, String busiestRooms,
-      Delays watched, Delays unwatched) {}
+      Delays watched, Delays unwatched, Map<Long, Delays> perWatchedRoom) {}
 
-  /** Delays of the messages captured in rooms that had a {@code /ws} subscriber, or in the others. */
-  record Delays(long captured, long generated, double medianMs, double p95Ms) {}
+  /** Delays of the messages captured in rooms that had a {@code /ws} subscriber, or in the others, or in one room. */
+  record Delays(long captured, long generated, double medianMs, double p95Ms, double maxMs) {}
 
   private CaptureBenchMatcher() {}
 
@@ -69,6 +69,7 @@ final class CaptureBenchMatcher {
     List<Long> liveDelays = new ArrayList<>();
     List<Long> watchedDelays = new ArrayList<>();
     List<Long> unwatchedDelays = new ArrayList<>();
+    Map<Long, List<Long>> roomDelays = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records) {
       JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
       if (!ids.add(v.getLong("room_id") + "/" + v.getString("id"))) {
@@ -91,19 +92,28 @@ final class CaptureBenchMatcher {
         perRoom.get(m.roomId())[1]++;
         delays.add(r.timestamp() - m.tsMs());
         (watched.contains(m.roomId()) ? watchedDelays : unwatchedDelays).add(r.timestamp() - m.tsMs());
+        if (watched.contains(m.roomId())) {
+          roomDelays.computeIfAbsent(m.roomId(), k -> new ArrayList<>()).add(r.timestamp() - m.tsMs());
+        }
         if (live.contains(m.roomId())) {
           liveCaptured++;
           liveDelays.add(r.timestamp() - m.tsMs());
         }
       }
     }
+    Map<Long, Delays> perWatchedRoom = new HashMap<>();
+    for (long room : watched) {
+      long[] counts = perRoom.getOrDefault(room, new long[2]);
+      perWatchedRoom.put(room, delays(roomDelays.getOrDefault(room, List.of()), counts[0]));
+    }
     return new Outcome(generated, captured, Math.max(excess, repeatedIds), unmatched, percentile(delays, 0.5),
         percentile(delays, 0.95), liveGenerated, liveCaptured, percentile(liveDelays, 0.5), busiest(perRoom),
-        delays(watchedDelays, generatedByWatch[1]), delays(unwatchedDelays, generatedByWatch[0]));
+        delays(watchedDelays, generatedByWatch[1]), delays(unwatchedDelays, generatedByWatch[0]), perWatchedRoom);
   }
 
   private static Delays delays(List<Long> values, long generated) {
-    return new Delays(values.size(), generated, percentile(values, 0.5), percentile(values, 0.95));
+    return new Delays(values.size(), generated, percentile(values, 0.5), percentile(values, 0.95),
+        percentile(values, 1.0));
   }
 
   private static String key(long room, String list, long uid, String text, String timeline, String rnd) {

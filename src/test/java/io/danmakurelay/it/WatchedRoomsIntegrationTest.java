@@ -132,6 +132,9 @@ class WatchedRoomsIntegrationTest {
       assertThat(watchedP50).as("watched room's median delay").isLessThanOrEqualTo(WATCHED_MAX_DELAY_MS);
       assertThat(watchedP95).as("watched room's 95th percentile delay").isLessThanOrEqualTo(2 * WATCHED_MAX_DELAY_MS);
       probe.ws.close();
+      // Closing the client here also keeps it reachable until now: Vert.x closes the WebSockets of a client that is
+      // garbage collected (see bench.WatchClient).
+      client.close().await(10, TimeUnit.SECONDS);
     } finally {
       clientVertx.close().await(10, TimeUnit.SECONDS);
     }

@@ -154,6 +154,17 @@ public final class CaptureSimulation {
   }
 
   public static Result run(Scenario scenario) {
+    return runWatched(scenario).result();
+  }
+
+  /**
+   * A run in which a {@code /ws} subscriber watches {@code watchedRanks} (room id = Zipf rank) from the start: the
+   * capture of all rooms, and for the watched ones their capture and the longest wait between two of their polls
+   * in the measured period (the scheduler polls them every {@code watchedIntervalMs}, out of the same budget).
+   */
+  public record Watched(Result result, double watchedCapture, long watchedMaxPollGapMs) {}
+
+  public static Watched runWatched(Scenario scenario, long... watchedRanks) {
     double[] rates = zipfRates(scenario.rooms(), scenario.zipf(), scenario.totalRate());
     List<SimRoom> rooms = new ArrayList<>();
     SplittableRandom seeds = new SplittableRandom(scenario.seed());
@@ -161,7 +172,17 @@ public final class CaptureSimulation {
       rooms.add(new SimRoom(k + 1, seeds.split(), new double[] {-HISTORY_MS}, new double[] {rates[k]}));
     }
     Run run = new Run(scenario, rooms, -1, 0);
+    run.watched = watchedRanks;
     run.execute();
+    long watchedGenerated = 0;
+    long watchedCaptured = 0;
+    long watchedMaxGap = 0;
+    for (long rank : watchedRanks) {
+      SimRoom room = rooms.get((int) rank - 1);
+      watchedGenerated += room.generatedInWindow;
+      watchedCaptured += room.capturedInWindow;
+      watchedMaxGap = Math.max(watchedMaxGap, room.maxPollGapInWindowMs);
+    }
     long generated = 0;
     long captured = 0;
     for (SimRoom room : rooms) {
@@ -171,9 +192,10 @@ public final class CaptureSimulation {
     SimRoom busiest = rooms.get(0);
     double busiestCapture = busiest.generatedInWindow == 0 ? 1
         : (double) busiest.capturedInWindow / busiest.generatedInWindow;
-    return new Result(scenario, generated, captured, run.pollsInWindow, run.maxInOneSecond,
+    Result result = new Result(scenario, generated, captured, run.pollsInWindow, run.maxInOneSecond,
         oracleCapture(rates, scenario.budget(), scenario.minIntervalMs(), scenario.maxIntervalMs()), busiestCapture,
         run.maxPollGapMs, run.pollsOverMaxInterval);
+    return new Watched(result, watchedGenerated == 0 ? 1 : (double) watchedCaptured / watchedGenerated, watchedMaxGap);
   }
 
   /**
@@ -253,6 +275,8 @@ public final class CaptureSimulation {
     final ArrayDeque<Long> lastSecond = new ArrayDeque<>();
     final List<Long> trackedPolls = new ArrayList<>();
     final List<long[]> trackedIntervals = new ArrayList<>();
+    /** Room ids a subscriber watches from the start. */
+    long[] watched = new long[0];
     int maxInOneSecond;
     long pollsInWindow;
     long maxPollGapMs;
@@ -300,6 +324,9 @@ public final class CaptureSimulation {
         // Known ids, as after an earlier run: polling starts at once, as in the scheduler-only model.
         loop.follow(room.id, new JsonObject().put("room_id", room.id).put("short_id", 0));
       }
+      for (long room : watched) {
+        loop.setWatched(room, true);
+      }
       if (trackedRoomId >= 0) {
         sample();
       }
@@ -324,6 +351,7 @@ public final class CaptureSimulation {
       if (at >= measureFrom && at < measureTo && polled.lastPollAt >= measureFrom) {
         long gap = at - polled.lastPollAt;
         maxPollGapMs = Math.max(maxPollGapMs, gap);
+        polled.maxPollGapInWindowMs = Math.max(polled.maxPollGapInWindowMs, gap);
         if (gap > scenario.maxIntervalMs()) {
           pollsOverMaxInterval++;
         }
@@ -379,6 +407,7 @@ public final class CaptureSimulation {
     final Danmaku[] lastMessages = new Danmaku[WINDOW];
     long total;
     long lastPollAt = Long.MIN_VALUE;
+    long maxPollGapInWindowMs;
     double clock;
     int segment;
     long measureFrom;

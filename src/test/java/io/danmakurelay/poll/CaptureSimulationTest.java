@@ -31,6 +31,30 @@ class CaptureSimulationTest {
   }
 
   @Test
+  @DisplayName("S1 with the five rooms bench-capture watches (Zipf ranks 10, 50, 200, 500, 950): each has every message"
+      + " fetched within poll.watchedMaxDelayMs, and the polls they take cost at most 2.5 points of capture")
+  void s1Watched() {
+    Result unwatched = CaptureSimulation.run(CaptureSimulation.s1("adaptive"));
+    CaptureSimulation.Watched watched = CaptureSimulation.runWatched(CaptureSimulation.s1("adaptive"),
+        10, 50, 200, 500, 950);
+    System.out.println(CaptureSimulation.header());
+    System.out.println(CaptureSimulation.row(unwatched) + "   (no room watched)");
+    System.out.println(CaptureSimulation.row(watched.result()) + String.format(Locale.ROOT,
+        "   (5 watched: their capture %.1f%%, longest wait between their polls %d ms)", 100 * watched.watchedCapture(),
+        watched.watchedMaxPollGapMs()));
+
+    // A message sent just after a poll waits for the next one and its round trip.
+    assertThat(watched.watchedMaxPollGapMs() + CaptureSimulation.LATENCY_MS).as("longest wait of a watched message")
+        .isLessThanOrEqualTo(SchedulerSettings.DEFAULT_WATCHED_MAX_DELAY_MS);
+    assertThat(watched.result().maxRequestsInOneSecond()).isLessThanOrEqualTo(50);
+    // Measured 2026-12-02: 94.5 % -> 92.4 %. The watched rooms' extra polls (~1.9/s of 47.6) are not in the
+    // strategy's plan, so the plan overspends and the scheduler stretches every room alike, which costs the busiest
+    // rooms most; the oracle's slope says ~0.8 points for that many polls (see docs/BENCHMARKS.md).
+    assertThat(watched.result().capture()).as("capture with five rooms watched")
+        .isGreaterThanOrEqualTo(unwatched.capture() - 0.025);
+  }
+
+  @Test
   @DisplayName("S2 (1,000 rooms, 1,000 msg/s, 100 req/s): adaptive comes within 5% of the oracle, fixed far behind")
   void s2() {
     Result fixed = CaptureSimulation.run(CaptureSimulation.s2("fixed"));

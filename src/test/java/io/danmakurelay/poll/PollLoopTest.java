@@ -325,7 +325,10 @@ class PollLoopTest {
     time.runUntil(time.now() + 21_000);
     assertThat(upstream.polled.stream().filter(r -> r == 1002).count()).as("watched: every 2 s").isBetween(10L, 12L);
     assertThat(upstream.polled.stream().filter(r -> r == 1001).count()).as("unwatched: every 10 s").isBetween(2L, 3L);
+    assertThat(loop.entry(loop.find(2)).getBoolean("watched")).as("/api/rooms of the watched room").isTrue();
+    assertThat(loop.entry(loop.find(1001)).getBoolean("watched")).as("/api/rooms of an unwatched room").isFalse();
     loop.setWatched(1002, false);
+    assertThat(loop.entry(loop.find(2)).getBoolean("watched")).as("/api/rooms once unwatched").isFalse();
     int before = upstream.polled.size();
     time.runUntil(time.now() + 20_000);
     assertThat(upstream.polled.subList(before, upstream.polled.size()).stream().filter(r -> r == 1002).count())
