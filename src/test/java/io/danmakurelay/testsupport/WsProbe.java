@@ -24,8 +24,15 @@ public final class WsProbe {
   public final WebSocket ws;
   public final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
   public final CompletableFuture<Short> closed = new CompletableFuture<>();
+  /**
+   * Held for the probe's life: Vert.x 5 shuts a WebSocketClient down (and closes its sockets) about 30 s after the
+   * client object is garbage-collected, even while a socket of it is open and referenced.
+   */
+  @SuppressWarnings({"unused", "FieldCanBeLocal"})
+  private final WebSocketClient client;
 
-  private WsProbe(WebSocket ws) {
+  private WsProbe(WebSocketClient client, WebSocket ws) {
+    this.client = client;
     this.ws = ws;
     ws.textMessageHandler(text -> received.add(new JsonObject(text)));
     ws.closeHandler(ignored -> closed.complete(ws.closeStatusCode()));
@@ -41,7 +48,7 @@ public final class WsProbe {
   }
 
   public static Future<WsProbe> connect(WebSocketClient client, WebSocketConnectOptions options) {
-    return client.connect(options).map(WsProbe::new);
+    return client.connect(options).map(ws -> new WsProbe(client, ws));
   }
 
   public static <T> T await(Future<T> future) {
