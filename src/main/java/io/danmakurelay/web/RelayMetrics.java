@@ -52,8 +52,8 @@ public final class RelayMetrics {
   /**
    * Vert.x's meters, every domain but the HTTP client's. That domain registers or looks up six meters per request
    * (the request and response counters, byte summaries, the response timer and an active-requests gauge, each by
-   * its tags) on the event loop that sends the polls: about 5 % of the relay's CPU at 1,000+ polls a second
-   * (JFR, docs/BENCHMARKS.md). What it told is counted per poll by the relay's own meters
+   * its tags) on the event loop that sends the polls: 2.3 % of the relay's samples in the pipeline benchmark's
+   * profile (JFR, docs/BENCHMARKS.md, fourth pass). What it told is counted per poll by the relay's own meters
    * ({@code danmaku_polls_total{outcome}}, {@code danmaku_poll_duration_seconds}) and per push connection by
    * {@code danmaku_push_connections}; the HTTP server, event bus, net and pool domains stay.
    */
