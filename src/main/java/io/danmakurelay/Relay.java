@@ -23,7 +23,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -81,7 +80,7 @@ public final class Relay implements AutoCloseable {
 
       PrometheusMeterRegistry registry = RelayMetrics.createRegistry();
       vertx = Vertx.builder()
-          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+          .with(new VertxOptions().setMetricsOptions(RelayMetrics.vertxMetricsOptions()))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
 

@@ -14,6 +14,8 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.config.MeterFilterReply;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 
@@ -45,6 +47,18 @@ public final class RelayMetrics {
     new ProcessCpuTime().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     return registry;
+  }
+
+  /**
+   * Vert.x's meters, every domain but the HTTP client's. That domain registers or looks up six meters per request
+   * (the request and response counters, byte summaries, the response timer and an active-requests gauge, each by
+   * its tags) on the event loop that sends the polls: 2.3 % of the relay's samples in the pipeline benchmark's
+   * profile (JFR, docs/BENCHMARKS.md, fourth pass). What it told is counted per poll by the relay's own meters
+   * ({@code danmaku_polls_total{outcome}}, {@code danmaku_poll_duration_seconds}) and per push connection by
+   * {@code danmaku_push_connections}; the HTTP server, event bus, net and pool domains stay.
+   */
+  public static MicrometerMetricsOptions vertxMetricsOptions() {
+    return new MicrometerMetricsOptions().setEnabled(true).addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT);
   }
 
   /**

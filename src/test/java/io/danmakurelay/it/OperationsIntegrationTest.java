@@ -105,8 +105,9 @@ class OperationsIntegrationTest {
       assertThat(h.get("/metrics").body())
           .contains("danmaku_poll_duration_seconds_bucket", "danmaku_kafka_buffered_messages",
               "danmaku_ws_connections", "danmaku_ws_messages_sent_total", "jvm_memory_used_bytes",
-              "vertx_http_client_requests_total")
-          .doesNotContain("room=\"");
+              "vertx_http_server_requests_total")
+          // Vert.x's per-request HTTP client meters are off (RelayMetrics.vertxMetricsOptions): polls are counted above.
+          .doesNotContain("room=\"", "vertx_http_client_");
       assertThat(h.get("/health").statusCode()).isEqualTo(200);
 
       // A ban: every room waits, far fewer requests reach the upstream than the ~16/s of steady polling.
