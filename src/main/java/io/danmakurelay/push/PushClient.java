@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds one push WebSocket per followed room (SPEC §1b): signed {@code getDanmuInfo}, the auth packet, the
- * heartbeats, decoding, and reconnects with a jittered exponential delay over the rotating
- * {@code host_list}, a new token after -101, new wbi keys after -352, and the shared gate's pause after an
- * IP-wide refusal. Everything runs on the one context it was created on, so a room's callbacks come one
- * at a time; public methods may be called from anywhere.
+ * heartbeats, decoding, and reconnects over the rotating {@code host_list}: at once after a healthy connection
+ * dropped ({@link ImmediateReconnects}), else after a jittered exponential delay, with a new token after -101, new
+ * wbi keys after -352, and the shared gate's pause after an IP-wide refusal. Everything runs on the one context it
+ * was created on, so a room's callbacks come one at a time; public methods may be called from anywhere.
  */
 public final class PushClient {
 
@@ -48,6 +48,12 @@ public final class PushClient {
    * follow on one host: more than the ~28,000 ephemeral ports one IP can use towards it.
    */
   static final int MAX_SOCKETS_PER_HOST = 32_768;
+  /**
+   * An immediate reconnect opens the new socket once the old one's close frame is written, so that the upstream
+   * sees the room's connections one at a time; a write that does not complete (a peer that stopped reading) holds
+   * the attempt back this long at most.
+   */
+  static final long CLOSE_WAIT_MS = 1_000;
 
   /** The room states of {@code danmaku_push_connections{state}}. */
   public enum State {
@@ -78,6 +84,8 @@ public final class PushClient {
   private final PushUpstream http;
   private final WebSocketClient ws;
   private final ReconnectDelay delays;
+  private final ImmediateReconnects immediate;
+  private final Counter immediateReconnects;
   private final Random random = new Random();
   private final boolean secure;
   private final Map<Long, Room> rooms = new HashMap<>();
@@ -90,7 +98,14 @@ public final class PushClient {
   /** Must be created on the context it is to run on (a verticle's, or any event-loop context). */
   public PushClient(Vertx vertx, RelayConfig config, UpstreamGate gate, LongSupplier clock, PushListener listener,
       MeterRegistry registry) {
+    this(vertx, config, gate, clock, listener, registry, ImmediateReconnects.defaults());
+  }
+
+  /** As above, with the rule and bound of immediate reconnects given (tests). */
+  PushClient(Vertx vertx, RelayConfig config, UpstreamGate gate, LongSupplier clock, PushListener listener,
+      MeterRegistry registry, ImmediateReconnects immediate) {
     this.vertx = vertx;
+    this.immediate = immediate;
     this.context = vertx.getOrCreateContext();
     this.upstream = config.upstream();
     this.settings = config.push();
@@ -113,6 +128,9 @@ public final class PushClient {
       reconnects.put(reason, Counter.builder("danmaku.push.reconnects").tag("reason", reason)
           .description("Push connections lost and reopened, by why").register(registry));
     }
+    immediateReconnects = Counter.builder("danmaku.push.reconnects.immediate")
+        .description("Push reconnects made at once, without the reconnect delay, after a healthy connection dropped")
+        .register(registry);
     for (PacketException.Kind kind : PacketException.Kind.values()) {
       malformed.put(kind.wireName(), Counter.builder("danmaku.push.malformed.frames").tag("kind", kind.wireName())
           .description("Push frames that could not be read, by why").register(registry));
@@ -156,6 +174,15 @@ public final class PushClient {
     return room == null ? null : room.state;
   }
 
+  /**
+   * The wait the room's last reconnect was given (0: at once), or -1 when it has not reconnected or is not
+   * followed. Safe from any thread.
+   */
+  long lastReconnectDelayMs(long roomId) {
+    Room room = rooms.get(roomId);
+    return room == null ? -1 : room.lastDelayMs;
+  }
+
   /** Closes every connection and the clients; no callback follows. */
   public Future<Void> close() {
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
@@ -182,6 +209,8 @@ public final class PushClient {
     int attempt;
     WebSocket socket;
     boolean authed;
+    long authedAt;
+    volatile long lastDelayMs = -1;
     int unanswered;
     long heartbeatTimer = -1;
     long authTimer = -1;
@@ -346,6 +375,7 @@ public final class PushClient {
       vertx.cancelTimer(authTimer);
       if (code instanceof Number n && n.intValue() == 0) {
         authed = true;
+        authedAt = clock.getAsLong();
         failures = 0;
         setState(State.CONNECTED);
         log.info("push room {}: connected", roomId);
@@ -385,14 +415,44 @@ public final class PushClient {
       }
     }
 
-    /** The current connection is over: report it, then come back after the reconnect delay. */
+    /**
+     * The current connection is over: report it, then come back at once when it was healthy and a token of the
+     * shared bucket is left (not during a risk-control pause of the relay's IP), else after the reconnect delay.
+     */
     void lost(String reason, String detail) {
       boolean wasConnected = authed;
-      closeSocket();
+      long now = clock.getAsLong();
+      boolean healthy = wasConnected && immediate.healthy(reason, authedAt, now);
+      Future<Void> closing = closeSocket();
       if (wasConnected) {
         listener.disconnected(roomId, reason);
       }
-      reconnect(reason, detail, 0, !wasConnected);
+      if (healthy && !closed && !stopped && !gate.paused(now) && immediate.tryTake(now)) {
+        reconnectAtOnce(reason, detail, closing);
+      } else {
+        reconnect(reason, detail, 0, !wasConnected);
+      }
+    }
+
+    /**
+     * A healthy connection dropped: the next attempt goes now, and is no failure ({@code failures} stays 0, so if
+     * this attempt fails the delay starts at {@code push.reconnectInitialMs}).
+     */
+    private void reconnectAtOnce(String reason, String detail, Future<Void> closing) {
+      int current = ++attempt;
+      reconnects.get(reason).increment();
+      immediateReconnects.increment();
+      lastDelayMs = 0;
+      log.info("push room {} {}: {}; reconnecting at once", roomId, reason.replace('_', ' '), detail);
+      setState(State.RECONNECTING);
+      Runnable again = () -> {
+        if (!stopped && current == attempt) {
+          vertx.cancelTimer(reconnectTimer);
+          open();
+        }
+      };
+      reconnectTimer = vertx.setTimer(CLOSE_WAIT_MS, id -> again.run());
+      closing.onComplete(done -> again.run());
     }
 
     /** An attempt failed before the connection was up (connection info, connect, auth): try again later. */
@@ -412,6 +472,7 @@ public final class PushClient {
       attempt++;
       reconnects.get(reason).increment();
       long delay = Math.max(delays.delayMs(failures, random.nextDouble()), atLeastMs);
+      lastDelayMs = delay;
       log.warn("push room {} {}: {}; reconnecting in {} ms", roomId, reason.replace('_', ' '), detail, delay);
       setState(State.RECONNECTING);
       reconnectTimer = vertx.setTimer(delay, id -> {

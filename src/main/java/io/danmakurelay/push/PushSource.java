@@ -133,13 +133,22 @@ public final class PushSource implements PushListener {
   public io.vertx.core.Future<Void> release(java.util.Collection<Long> rooms) {
     List<io.vertx.core.Future<Void>> closing = new ArrayList<>();
     for (long room : rooms) {
-      if (followed.remove(room)) {
+      if (followed.contains(room)) {
         // What the room's current frame added is not published: the new owner continues from the committed state.
-        pending.remove(room);
-        closing.add(client.unfollow(room));
+        closing.add(forget(room));
       }
     }
     return io.vertx.core.Future.all(closing).mapEmpty();
+  }
+
+  /**
+   * Stops following a room: what its current frame added is dropped unpublished and its connection closes; complete
+   * once the socket is closed.
+   */
+  private io.vertx.core.Future<Void> forget(long room) {
+    followed.remove(room);
+    pending.remove(room);
+    return client.unfollow(room);
   }
 
   private void sync() {
@@ -157,9 +166,7 @@ public final class PushSource implements PushListener {
     }
     for (Long room : new ArrayList<>(followed)) {
       if (!now.contains(room)) {
-        followed.remove(room);
-        pending.remove(room);
-        client.unfollow(room);
+        forget(room);
       }
     }
   }

@@ -1,9 +1,10 @@
 package io.danmakurelay.push;
 
 /**
- * The wait before a room's next connection attempt: exponential from {@code initialMs}, capped at
- * {@code maxMs}, with "equal jitter" (half fixed, half random) so that rooms dropped together do not
- * come back together. Pure: the random draw is given.
+ * The wait before a room's next connection attempt after a failed one (and after a lost connection that may not
+ * come back at once, {@link ImmediateReconnects}): exponential from {@code initialMs}, capped at {@code maxMs},
+ * with "equal jitter" (half fixed, half random) so that rooms dropped together do not come back together. Pure:
+ * the random draw is given.
  */
 public record ReconnectDelay(long initialMs, long maxMs) {
 

@@ -180,8 +180,10 @@ public final class PushBench {
           - BenchSupport.metric(m0, "danmaku_messages_published_total", "");
       double reconnects = BenchSupport.metric(m1, "danmaku_push_reconnects_total", "")
           - BenchSupport.metric(m0, "danmaku_push_reconnects_total", "");
+      double immediate = BenchSupport.metric(m1, "danmaku_push_reconnects_immediate_total", "")
+          - BenchSupport.metric(m0, "danmaku_push_reconnects_immediate_total", "");
       return Result.of(mode, upAfterS, truth, pushed, polled, records, t0, t1, (cpu1 - cpu0), published, reconnects,
-          (requests1 - requests0) / seconds, rss, load);
+          immediate, (requests1 - requests0) / seconds, rss, load);
     } finally {
       relay.destroyForcibly();
       sim.close().await(10, TimeUnit.SECONDS);
@@ -242,13 +244,14 @@ public final class PushBench {
   /** One mode's figures over the window. */
   record Result(String mode, double upAfterS, long generated, long captured, long duplicates, long unmatched,
       long notPushed, long outrun, long hotGenerated, long hotCaptured, double delayP50, double delayP99, double cpuCores,
-      double cpuMicrosPerMessage, double reconnects, double requestsPerSecond, double rssMiB, double load) {
+      double cpuMicrosPerMessage, double reconnects, double immediate, double requestsPerSecond, double rssMiB,
+      double load) {
 
     static final String HEADER = String.format(
-        "%-6s %5s %7s %7s %7s %4s %5s %7s %6s %8s %7s %7s %7s %5s %6s %6s %6s %5s %5s",
+        "%-6s %5s %7s %7s %7s %4s %5s %7s %6s %8s %7s %7s %7s %5s %6s %6s %6s %6s %5s %5s",
         "mode", "up_s", "generatd", "captured", "capt%", "dups", "unmat", "notPush", "outrun", "reach%", "hot%",
         "dly50", "dly99",
-        "cpu", "us/msg", "reconn", "req/s", "rssMB", "load");
+        "cpu", "us/msg", "reconn", "immed", "req/s", "rssMB", "load");
     static final String LEGEND = """
         generatd/captured: messages sent in the window (simulator ground truth) / found in Kafka (any time later)
         dups: records of a room and id_str already seen; unmat: records matching no sent message
@@ -260,13 +263,14 @@ public final class PushBench {
         reach%: capture of what was reachable, captured / (generatd - outrun); goal 100 %
         hot%: capture of the 300 msg/s room; dly50/dly99: Kafka CreateTime - send time, ms, captured messages
         cpu: relay CPU cores in the window; us/msg: relay CPU microseconds per message published in the window
-        reconn: push reconnects in the window; req/s: upstream HTTP requests per second (all kinds)
+        reconn: push reconnects in the window, immed: those made at once after a healthy connection dropped
+        req/s: upstream HTTP requests per second (all kinds)
         rssMB: relay resident memory at the window's end; load: 1-min load average (other builds share the machine)""";
 
     static Result of(String mode, double upAfterS, Map<Long, List<SimMessage>> truth, Map<Long, BitSet> pushed,
         Map<Long, BitSet> polled,
         List<ConsumerRecord<String, byte[]>> records, long t0, long t1, double cpuSeconds, double published,
-        double reconnects, double requestsPerSecond, double rssMiB, double load) {
+        double reconnects, double immediate, double requestsPerSecond, double rssMiB, double load) {
       Map<String, SimMessage> byId = new HashMap<>();
       for (List<SimMessage> messages : truth.values()) {
         for (SimMessage m : messages) {
@@ -322,16 +326,16 @@ public final class PushBench {
       double seconds = (t1 - t0) / 1000.0;
       return new Result(mode, upAfterS, generated, captured, duplicates, unmatched, notPushed, outrun, hotGenerated,
           hotCaptured, CaptureBenchMatcher.percentile(delays, 0.50), CaptureBenchMatcher.percentile(delays, 0.99),
-          cpuSeconds / seconds, published > 0 ? cpuSeconds * 1e6 / published : 0, reconnects, requestsPerSecond,
-          rssMiB, load);
+          cpuSeconds / seconds, published > 0 ? cpuSeconds * 1e6 / published : 0, reconnects, immediate,
+          requestsPerSecond, rssMiB, load);
     }
 
     String row() {
       return String.format(Locale.ROOT, "%-6s %5.0f %7d %7d %6.2f%% %4d %5d %7d %6d %7.2f%% %6.2f%% %7.0f %7.0f %5.2f"
-              + " %6.0f %6.0f %6.1f %5.0f %5.2f",
+              + " %6.0f %6.0f %6.0f %6.1f %5.0f %5.2f",
           mode, upAfterS, generated, captured, 100.0 * captured / Math.max(1, generated), duplicates, unmatched,
           notPushed, outrun, 100.0 * captured / Math.max(1, generated - outrun), 100.0 * hotCaptured / Math.max(1, hotGenerated), delayP50, delayP99, cpuCores,
-          cpuMicrosPerMessage, reconnects, requestsPerSecond, rssMiB, load);
+          cpuMicrosPerMessage, reconnects, immediate, requestsPerSecond, rssMiB, load);
     }
   }
 }

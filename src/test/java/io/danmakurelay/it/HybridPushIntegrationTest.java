@@ -107,8 +107,9 @@ class HybridPushIntegrationTest {
       String base = "http://127.0.0.1:" + h.sim.port();
       h.sim.pause();
       List<Long> rooms = h.sim.roomIds();
-      // One busy room outruns the 10-message window while its push reconnects, so backfill cannot recover all of
-      // it: the ground truth is what the relay could see, not everything generated.
+      // One busy room outruns the 10-message window while its push waits the reconnect delay (the malformed frame
+      // below), so backfill cannot recover all of it: the ground truth is what the relay could see, not everything
+      // generated.
       h.sim.setRate(rooms.get(0), 25);
       h.startRelay(h.flags(dataDir, "gethistory",
           "upstream.mode=hybrid",
@@ -124,6 +125,12 @@ class HybridPushIntegrationTest {
       h.sim.control(new JsonObject().put("op", "push").put("fault", "drop"));
       long resumedAt = h.sim.stats().getLong("now");
       h.sim.resume();
+      // A timed drop of a healthy connection is reconnected at once, so push misses only the few milliseconds of
+      // the reconnect, often no message at all. One malformed frame to the busy room (sent on its next
+      // authenticated connection) makes it wait the reconnect delay (500-1,000 ms at push.reconnectInitialMs
+      // 1000), in which it sends messages that only a poll can see.
+      h.sim.control(new JsonObject().put("op", "push").put("fault", "garbage").put("kind", "nonjson")
+          .put("room", rooms.get(0)));
       // Five connections after the resume: the one after the drop above, then four timed drops (80-160 s).
       RelayHarness.await("four timed drops per room", Duration.ofSeconds(300), () -> rooms.stream()
           .allMatch(r -> h.sim.pushConnections().stream()
@@ -157,6 +164,9 @@ class HybridPushIntegrationTest {
       assertThat(onlyPolled).as("messages only a backfill or stand-in poll saw").isNotEmpty();
       assertThat(h.metric("danmaku_backfilled_messages_total", "")).isPositive();
       assertThat(h.metric("danmaku_push_reconnects_total", "reason=\"closed\"")).isGreaterThanOrEqualTo(6 * 5);
+      assertThat(h.metric("danmaku_push_reconnects_total", "reason=\"malformed\"")).isEqualTo(1);
+      assertThat(h.metric("danmaku_push_reconnects_immediate_total", "")).as("timed drops reconnected at once")
+          .isPositive();
 
       List<String> eventTruth = new ArrayList<>();
       for (PushConnectionStats c : h.sim.pushConnections()) {
