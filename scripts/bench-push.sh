@@ -11,4 +11,4 @@ mvn -B -q -DskipTests package test-compile >&2
 mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
 uptime
-exec java -Xmx2g -cp "$cp" io.danmakurelay.bench.PushBench target/danmaku-relay.jar "$@"
+exec java -Xmx4g -cp "$cp" io.danmakurelay.bench.PushBench target/danmaku-relay.jar "$@"
