@@ -209,6 +209,11 @@ final class PushHub {
     dropEveryMaxMs = maxMs;
   }
 
+  /** Whether timed drops are on: turning them off also cancels the drops already scheduled. */
+  boolean dropping() {
+    return dropEveryMinMs > 0 && dropEveryMaxMs >= dropEveryMinMs;
+  }
+
   /** When a connection opened at {@code nowMs} is to be dropped (ms), or Long.MAX_VALUE. */
   long dropAt(long nowMs, SplittableRandom rng) {
     long min = dropEveryMinMs;

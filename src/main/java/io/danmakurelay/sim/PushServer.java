@@ -138,7 +138,7 @@ final class PushServer {
       if (kind != null) {
         c.garbage(kind);
       }
-      if (wall >= c.dropAt) {
+      if (wall >= c.dropAt && hub.dropping()) {
         c.close("drop");
       } else if (wall - c.lastHeartbeatWall > HEARTBEAT_TIMEOUT_MS) {
         c.close("heartbeat-timeout");
