@@ -167,6 +167,16 @@ public final class Simulator {
     return core.push.snapshot();
   }
 
+  /** {@link #pushConnections()} of one room (its real id). */
+  public List<PushConnectionStats> pushConnections(long realRoomId) {
+    return pushConnections().stream().filter(c -> c.room() == realRoomId).toList();
+  }
+
+  /** {@link #pushConnections(long)} that authenticated. */
+  public List<PushConnectionStats> authedPushConnections(long realRoomId) {
+    return pushConnections(realRoomId).stream().filter(c -> c.authedAt() > 0).toList();
+  }
+
   /** The push part of {@code /sim/stats?push=true}. */
   public JsonObject pushStats() {
     return core.push.statsJson(true);

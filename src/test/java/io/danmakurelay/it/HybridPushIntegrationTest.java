@@ -50,7 +50,7 @@ class HybridPushIntegrationTest {
       h.sim.control(new JsonObject().put("op", "push").put("fault", "drop"));
       h.sim.resume();
       RelayHarness.await("four push connections per room", Duration.ofSeconds(90), () -> rooms.stream()
-          .allMatch(r -> h.sim.pushConnections().stream().filter(c -> c.room() == r && c.authedAt() > 0).count() >= 4));
+          .allMatch(r -> h.sim.authedPushConnections(r).size() >= 4));
       h.sim.pause();
       h.sim.control(new JsonObject().put("op", "push").put("fault", "drop-every").put("min_s", 0).put("max_s", 0));
       // Every room connected again after its last drop, and its backfill poll answered.
@@ -133,8 +133,8 @@ class HybridPushIntegrationTest {
           .put("room", rooms.get(0)));
       // Five connections after the resume: the one after the drop above, then four timed drops (80-160 s).
       RelayHarness.await("four timed drops per room", Duration.ofSeconds(300), () -> rooms.stream()
-          .allMatch(r -> h.sim.pushConnections().stream()
-              .filter(c -> c.room() == r && c.authedAt() >= resumedAt).count() >= 5));
+          .allMatch(r -> h.sim.pushConnections(r).stream()
+              .filter(c -> c.authedAt() >= resumedAt).count() >= 5));
       h.sim.pause();
       h.sim.control(new JsonObject().put("op", "push").put("fault", "drop-every").put("min_s", 0).put("max_s", 0));
       RelayHarness.await("every room connected again", Duration.ofSeconds(120), () -> allConnected(h, rooms));

@@ -153,11 +153,11 @@ class PushClientTest {
   }
 
   List<PushConnectionStats> connections(long room) {
-    return sim.pushConnections().stream().filter(c -> c.room() == room).toList();
+    return sim.pushConnections(room);
   }
 
   List<PushConnectionStats> authed(long room) {
-    return connections(room).stream().filter(c -> c.authedAt() > 0).toList();
+    return sim.authedPushConnections(room);
   }
 
   /** The id_str of every message the simulator pushed to the room, over all its connections, in order. */
@@ -259,7 +259,7 @@ class PushClientTest {
       List<SimMessage> all = tlsSim.messages(room);
       await().atMost(WAIT).until(() -> {
         List<String> pushed = new ArrayList<>();
-        tlsSim.pushConnections().stream().filter(c -> c.room() == room)
+        tlsSim.pushConnections(room)
             .forEach(c -> java.util.Arrays.stream(c.messageSeqs()).forEach(seq -> pushed.add(tlsSim.messages(room).get(seq).idStr())));
         return recorder.ids(room).equals(pushed);
       });

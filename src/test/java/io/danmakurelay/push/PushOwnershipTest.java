@@ -84,7 +84,7 @@ class PushOwnershipTest {
   private long[] simRoom(long room) {
     JsonObject entry = sim.stats().getJsonArray("rooms").stream().map(o -> (JsonObject) o)
         .filter(o -> o.getLong("room_id") == room).findFirst().orElseThrow();
-    long authed = sim.pushConnections().stream().filter(c -> c.room() == room && c.authedAt() > 0).count();
+    long authed = sim.authedPushConnections(room).size();
     return new long[] {entry.getInteger("push_connections"), entry.getInteger("push_connections_peak"), authed,
         entry.getLong("requests")};
   }

@@ -87,11 +87,11 @@ class PushReconnectTest {
   }
 
   List<PushConnectionStats> connections(long room) {
-    return sim.pushConnections().stream().filter(c -> c.room() == room).toList();
+    return sim.pushConnections(room);
   }
 
   List<PushConnectionStats> authed(long room) {
-    return connections(room).stream().filter(c -> c.authedAt() > 0).toList();
+    return sim.authedPushConnections(room);
   }
 
   double counter(String name, String tag, String value) {
