@@ -148,23 +148,11 @@ class PushClientTest {
     return made.future().await(10, TimeUnit.SECONDS);
   }
 
-  long room(int index) {
-    return sim.roomIds().get(index);
-  }
-
-  List<PushConnectionStats> connections(long room) {
-    return sim.pushConnections(room);
-  }
-
-  List<PushConnectionStats> authed(long room) {
-    return sim.authedPushConnections(room);
-  }
-
   /** The id_str of every message the simulator pushed to the room, over all its connections, in order. */
   List<String> pushedIds(long room) {
     List<SimMessage> all = sim.messages(room);
     List<String> ids = new ArrayList<>();
-    for (PushConnectionStats c : connections(room)) {
+    for (PushConnectionStats c : sim.pushConnections(room)) {
       for (int seq : c.messageSeqs()) {
         ids.add(all.get(seq).idStr());
       }
@@ -184,10 +172,10 @@ class PushClientTest {
   @Test
   @DisplayName("Auth is the first packet: header 16/1/7/1 and uid, roomid, protover 3, platform, type 2, token and spi buvid")
   void authPacket() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(30_000, room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
-    PushConnectionStats c = authed(room).get(0);
+    PushConnectionStats c = sim.authedPushConnections(room).get(0);
     byte[] frame = HexFormat.of().parseHex(c.authPacket());
     ByteBuffer header = ByteBuffer.wrap(frame);
     assertThat(header.getInt()).isEqualTo(frame.length);
@@ -211,12 +199,12 @@ class PushClientTest {
   @DisplayName("With upstream.cookie and upstream.uid the auth packet carries that uid and the cookie's buvid3; no"
       + " anonymous buvid is fetched")
   void cookieIdentity() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     String buvid3 = "0A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F912345infoc";
     startClient(config(30_000, "upstream.cookie=SESSDATA=abc%2C123; buvid3=" + buvid3 + "; bili_jct=x",
         "upstream.uid=424242"), room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
-    PushConnectionStats c = authed(room).get(0);
+    PushConnectionStats c = sim.authedPushConnections(room).get(0);
     JsonObject body = new JsonObject(new String(HexFormat.of().parseHex(c.authPacket()), 16,
         c.authPacket().length() / 2 - 16, StandardCharsets.UTF_8));
     assertThat(body.getLong("uid")).isEqualTo(424242);
@@ -286,11 +274,11 @@ class PushClientTest {
       refusing = probe.getLocalPort();
     }
     control(new JsonObject().put("op", "push").put("fault", "dead-host").put("port", refusing));
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(30_000, room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
     assertThat(counter("danmaku.push.reconnects", "reason", "connect_failed")).isEqualTo(1);
-    assertThat(authed(room)).hasSize(1);
+    assertThat(sim.authedPushConnections(room)).hasSize(1);
     assertThat(sim.pushStats().getLong("danmu_info_requests")).as("the token is kept across hosts").isEqualTo(1);
     // The next drop goes on with the host that works (index 1), not back to the refusing one.
     control(new JsonObject().put("op", "push").put("fault", "drop"));
@@ -301,7 +289,7 @@ class PushClientTest {
   @Test
   @DisplayName("Every message pushed (brotli and zlib bodies of several packets) arrives once, in order, with gethistory's id_str and ct")
   void messagesMatchGroundTruth() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     sim.setRate(room, 40);
     startClient(30_000, room);
     await().atMost(WAIT).until(() -> recorder.ids(room).size() >= 150);
@@ -336,8 +324,8 @@ class PushClientTest {
   @DisplayName("One connection per room at a time: a reconnect closes before it opens, unfollow completes with the"
       + " room's socket closed, and following the room again opens one connection")
   void oneConnectionPerRoom() throws Exception {
-    long room = room(0);
-    long other = room(1);
+    long room = sim.roomIds().get(0);
+    long other = sim.roomIds().get(1);
     startClient(30_000, room, other);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1 && recorder.connects(other) >= 1);
     assertThat(simConnections(room)).containsExactly(1, 1);
@@ -354,16 +342,16 @@ class PushClientTest {
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 3);
     await().atMost(WAIT).until(() -> simConnections(room)[0] == 1);
     assertThat(simConnections(room)[1]).as("peak after following again").isEqualTo(1);
-    assertThat(authed(room)).hasSize(3);
+    assertThat(sim.authedPushConnections(room)).hasSize(3);
   }
 
   @Test
   @DisplayName("Heartbeats go out every push.heartbeatMs")
   void heartbeatCadence() throws Exception {
-    long room = room(1);
+    long room = sim.roomIds().get(1);
     startClient(400, room);
-    await().atMost(WAIT).until(() -> !authed(room).isEmpty() && authed(room).get(0).heartbeats() >= 8);
-    List<Long> at = authed(room).get(0).heartbeatAt();
+    await().atMost(WAIT).until(() -> !sim.authedPushConnections(room).isEmpty() && sim.authedPushConnections(room).get(0).heartbeats() >= 8);
+    List<Long> at = sim.authedPushConnections(room).get(0).heartbeatAt();
     List<Long> gaps = new ArrayList<>();
     for (int i = 1; i < at.size(); i++) {
       gaps.add(at.get(i) - at.get(i - 1));
@@ -378,7 +366,7 @@ class PushClientTest {
   @Test
   @DisplayName("A refused token (-101) makes the client fetch a new one and connect again")
   void refusedToken() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(30_000, room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
     long infoRequests = sim.pushStats().getLong("danmu_info_requests");
@@ -387,14 +375,14 @@ class PushClientTest {
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 2);
     assertThat(sim.pushStats().getLong("auth_refused")).isGreaterThanOrEqualTo(1);
     assertThat(sim.pushStats().getLong("danmu_info_requests")).isGreaterThan(infoRequests);
-    assertThat(connections(room)).anySatisfy(c -> assertThat(c.authError()).isEqualTo("token"));
+    assertThat(sim.pushConnections(room)).anySatisfy(c -> assertThat(c.authError()).isEqualTo("token"));
     assertThat(counter("danmaku.push.reconnects", "reason", "token_refused")).isGreaterThanOrEqualTo(1);
   }
 
   @Test
   @DisplayName("New wbi keys upstream: getDanmuInfo answers -352, the client fetches nav again and signs with the new keys")
   void staleKeys() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(30_000, room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
     assertThat(sim.pushStats().getLong("nav_requests")).isEqualTo(1);
@@ -416,12 +404,12 @@ class PushClientTest {
     var signer = new io.danmakurelay.upstream.WbiSigner(
         io.danmakurelay.upstream.WbiSigner.keyOfUrl(img.getString("img_url")).orElseThrow(),
         io.danmakurelay.upstream.WbiSigner.keyOfUrl(img.getString("sub_url")).orElseThrow());
-    String signed = signer.signedQuery(Map.of("id", Long.toString(room(0)), "type", "0", "web_location", "444.8"),
+    String signed = signer.signedQuery(Map.of("id", Long.toString(sim.roomIds().get(0)), "type", "0", "web_location", "444.8"),
         System.currentTimeMillis() / 1000);
     assertThat(get(base + signed).getInteger("code")).isZero();
     assertThat(get(base + signed.replaceAll("w_rid=[0-9a-f]{4}", "w_rid=0000")).getInteger("code")).isEqualTo(-352);
     assertThat(get(base + signed.replaceAll("&w_rid=.*", "")).getInteger("code")).isEqualTo(-352);
-    assertThat(get(base + "id=" + room(0) + "&type=0").getInteger("code")).isEqualTo(-352);
+    assertThat(get(base + "id=" + sim.roomIds().get(0) + "&type=0").getInteger("code")).isEqualTo(-352);
   }
 
   JsonObject get(String url) throws Exception {
@@ -433,13 +421,13 @@ class PushClientTest {
   @Test
   @DisplayName("Malformed frames (truncated, length over the frame, brotli bomb, non-JSON, garbage) reconnect that room only")
   void malformedFrames() throws Exception {
-    long bad = room(0);
-    long other = room(1);
+    long bad = sim.roomIds().get(0);
+    long other = sim.roomIds().get(1);
     sim.setRate(bad, 20);
     sim.setRate(other, 20);
     startClient(30_000, bad, other);
     await().atMost(WAIT).until(() -> recorder.connects(bad) >= 1 && recorder.connects(other) >= 1);
-    int otherConnection = authed(other).get(0).id();
+    int otherConnection = sim.authedPushConnections(other).get(0).id();
     String[] kinds = {"truncated", "length", "bomb", "nonjson", "binary", "text"};
     for (int i = 0; i < kinds.length; i++) {
       long before = recorder.connects(bad);
@@ -452,7 +440,7 @@ class PushClientTest {
         .anyMatch(e -> e.getString("cmd").startsWith("SIM_UNKNOWN_CMD_")));
     assertThat(recorder.events.get(bad).size()).isGreaterThan((int) unknownBefore);
     assertThat(recorder.connects(bad)).isEqualTo(1 + kinds.length);
-    assertThat(authed(other)).extracting(PushConnectionStats::id).containsExactly(otherConnection);
+    assertThat(sim.authedPushConnections(other)).extracting(PushConnectionStats::id).containsExactly(otherConnection);
     assertThat(recorder.connects(other)).isEqualTo(1);
     for (String kind : List.of("truncated", "length_over_frame", "too_large", "not_json", "text")) {
       assertThat(counter("danmaku.push.malformed.frames", "kind", kind)).as(kind).isGreaterThanOrEqualTo(1);
@@ -468,7 +456,7 @@ class PushClientTest {
   @Test
   @DisplayName("A server that stops answering heartbeats is left for a new connection after ~2 heartbeats")
   void silentServer() throws Exception {
-    long room = room(2);
+    long room = sim.roomIds().get(2);
     startClient(300, room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
     control(new JsonObject().put("op", "push").put("fault", "silent").put("room", room));
@@ -481,7 +469,7 @@ class PushClientTest {
   @Test
   @DisplayName("An IP-wide refusal (HTTP 412 on the upgrade) pauses the shared gate; rooms come back after it")
   void ipRefusal() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(30_000, room);
     await().atMost(WAIT).until(() -> recorder.connects(room) >= 1);
     sim.ban(3);

@@ -82,18 +82,6 @@ class PushReconnectTest {
     await().atMost(WAIT).until(() -> rooms.stream().allMatch(r -> recorder.connects(r) >= 1));
   }
 
-  long room(int index) {
-    return sim.roomIds().get(index);
-  }
-
-  List<PushConnectionStats> connections(long room) {
-    return sim.pushConnections(room);
-  }
-
-  List<PushConnectionStats> authed(long room) {
-    return sim.authedPushConnections(room);
-  }
-
   double counter(String name, String tag, String value) {
     var c = registry.find(name).tag(tag, value).counter();
     return c == null ? 0 : c.count();
@@ -125,7 +113,7 @@ class PushReconnectTest {
   @DisplayName("A healthy connection dropped by the server is reconnected at once, with the same token, although"
       + " the reconnect delay is 60 s")
   void healthyDropReconnectsAtOnce() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(anyAge(), 30_000, List.of(room));
     long infoRequests = sim.pushStats().getLong("danmu_info_requests");
     drop(room);
@@ -134,7 +122,7 @@ class PushReconnectTest {
     assertThat(client.lastReconnectDelayMs(room)).isZero();
     assertThat(immediateCount()).isEqualTo(1);
     assertThat(counter("danmaku.push.reconnects", "reason", "closed")).isEqualTo(1);
-    List<PushConnectionStats> seen = authed(room);
+    List<PushConnectionStats> seen = sim.authedPushConnections(room);
     assertThat(seen).hasSize(2);
     assertThat(seen.get(0).closeReason()).isEqualTo("fault");
     assertThat(seen.get(1).openedAt()).as("the new socket opened after the old one closed")
@@ -145,7 +133,7 @@ class PushReconnectTest {
   @Test
   @DisplayName("Heartbeat replies that stop end a healthy connection, and its room reconnects at once")
   void heartbeatTimeoutReconnectsAtOnce() throws Exception {
-    long room = room(1);
+    long room = sim.roomIds().get(1);
     startClient(anyAge(), 300, List.of(room));
     sim.control(new JsonObject().put("op", "push").put("fault", "silent").put("room", room));
     await().atMost(WAIT).until(() -> counter("danmaku.push.reconnects", "reason", "heartbeat_timeout") >= 1);
@@ -160,14 +148,14 @@ class PushReconnectTest {
   @DisplayName("The immediate attempt fails (token refused, -101): then the room waits the reconnect delay, from"
       + " push.reconnectInitialMs")
   void failedImmediateAttemptWaits() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(anyAge(), 30_000, List.of(room));
     sim.control(new JsonObject().put("op", "push").put("fault", "refuse-token"));
     drop(room);
     await().atMost(WAIT).until(() -> counter("danmaku.push.reconnects", "reason", "token_refused") >= 1);
     assertThat(immediateCount()).as("the attempt right after the drop").isEqualTo(1);
-    assertThat(connections(room)).hasSize(2);
-    assertThat(connections(room).get(1).authError()).isEqualTo("token");
+    assertThat(sim.pushConnections(room)).hasSize(2);
+    assertThat(sim.pushConnections(room).get(1).authError()).isEqualTo("token");
     // Equal jitter of the first step: half of 60 s fixed, half random.
     assertThat(client.lastReconnectDelayMs(room)).isBetween(DELAY_MS / 2, DELAY_MS);
     assertThat(client.state(room)).isEqualTo(PushClient.State.RECONNECTING);
@@ -177,14 +165,14 @@ class PushReconnectTest {
   @Test
   @DisplayName("A connection dropped before it was healthy (within healthyAfterMs of its auth) waits the delay")
   void youngConnectionWaits() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(new ImmediateReconnects(600_000, 10, 10), 30_000, List.of(room));
     drop(room);
     await().atMost(WAIT).until(() -> disconnected(room) && client.lastReconnectDelayMs(room) > 0);
     assertThat(client.lastReconnectDelayMs(room)).isBetween(DELAY_MS / 2, DELAY_MS);
     assertThat(immediateCount()).isZero();
     assertThat(client.state(room)).isEqualTo(PushClient.State.RECONNECTING);
-    assertThat(connections(room)).hasSize(1);
+    assertThat(sim.pushConnections(room)).hasSize(1);
   }
 
   @Test
@@ -195,7 +183,7 @@ class PushReconnectTest {
       refusing = probe.getLocalPort();
     }
     sim.control(new JsonObject().put("op", "push").put("fault", "dead-host").put("port", refusing));
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     RelayConfig config = config(30_000);
     io.vertx.core.Promise<PushClient> made = io.vertx.core.Promise.promise();
     vertx.getOrCreateContext().runOnContext(v -> made.complete(
@@ -205,29 +193,29 @@ class PushReconnectTest {
     await().atMost(WAIT).until(() -> counter("danmaku.push.reconnects", "reason", "connect_failed") >= 1);
     assertThat(client.lastReconnectDelayMs(room)).isBetween(DELAY_MS / 2, DELAY_MS);
     assertThat(immediateCount()).isZero();
-    assertThat(connections(room)).isEmpty();
+    assertThat(sim.pushConnections(room)).isEmpty();
     assertThat(client.state(room)).isEqualTo(PushClient.State.RECONNECTING);
   }
 
   @Test
   @DisplayName("Malformed input ends a healthy connection, and its room still waits the delay")
   void malformedWaits() throws Exception {
-    long room = room(0);
+    long room = sim.roomIds().get(0);
     startClient(anyAge(), 30_000, List.of(room));
     sim.control(new JsonObject().put("op", "push").put("fault", "garbage").put("kind", "nonjson").put("room", room));
     await().atMost(WAIT).until(() -> counter("danmaku.push.reconnects", "reason", "malformed") >= 1);
     assertThat(recorder.lifecycle.get(room)).containsExactly("connected", "disconnected:malformed");
     assertThat(client.lastReconnectDelayMs(room)).isBetween(DELAY_MS / 2, DELAY_MS);
     assertThat(immediateCount()).isZero();
-    assertThat(authed(room)).hasSize(1);
+    assertThat(sim.authedPushConnections(room)).hasSize(1);
   }
 
   @Test
   @DisplayName("An IP-wide refusal: the immediate attempt meets HTTP 412, the gate pauses, and the room waits out"
       + " the pause; a healthy connection lost during a pause waits too")
   void ipRefusalWaits() throws Exception {
-    long room = room(0);
-    long other = room(1);
+    long room = sim.roomIds().get(0);
+    long other = sim.roomIds().get(1);
     startClient(anyAge(), 30_000, List.of(room, other));
     sim.ban(300);
     drop(room);
@@ -241,7 +229,7 @@ class PushReconnectTest {
     await().atMost(WAIT).until(() -> disconnected(other) && client.lastReconnectDelayMs(other) > 0);
     assertThat(client.lastReconnectDelayMs(other)).isGreaterThanOrEqualTo(DELAY_MS / 2);
     assertThat(immediateCount()).isEqualTo(1);
-    assertThat(authed(other)).hasSize(1);
+    assertThat(sim.authedPushConnections(other)).hasSize(1);
   }
 
   @Test
