@@ -152,8 +152,17 @@ final class JsonEncoder {
   /** {@code {"cid":..,"aid":..,"bvid":"..","page":..} without its closing brace, for {@link #lastHead}. */
   private byte[] lastHeadBytes;
 
-  /** The value's bytes, or null when it holds a type this path does not write (the generator does). */
+  /**
+   * The value's bytes, or null when it holds a type this path does not write (the generator does). The types are
+   * checked before anything is written, so that such a value costs one pass over its fields, not a partial encoding
+   * thrown away.
+   */
   private byte[] direct(FieldMap fields) {
+    for (int i = 0; i < fields.size(); i++) {
+      if (!directType(fields.valueAt(i))) {
+        return null;
+      }
+    }
     len = 0;
     FieldMap.Head head = fields.head();
     int from = 0;
@@ -168,28 +177,25 @@ final class JsonEncoder {
       if (head != null) {
         // The first value on this head: its fields are this value's first ones.
         lastHead = head;
-        lastHeadBytes = null;
-        if (!fieldsDirect(fields, 0, head.size())) {
-          return null;
-        }
+        fieldsDirect(fields, 0, head.size());
         lastHeadBytes = Arrays.copyOf(buf, len);
         from = head.size();
       }
     }
-    if (!fieldsDirect(fields, from, fields.size())) {
-      return null;
-    }
+    fieldsDirect(fields, from, fields.size());
     ensure(1);
     buf[len++] = '}';
     return Arrays.copyOf(buf, len);
   }
 
-  private boolean fieldsDirect(FieldMap fields, int from, int to) {
+  private static boolean directType(Object v) {
+    return v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson;
+  }
+
+  /** Fields {@code [from, to)}, every value of a {@link #directType}. */
+  private void fieldsDirect(FieldMap fields, int from, int to) {
     for (int i = from; i < to; i++) {
       Object v = fields.valueAt(i);
-      if (!(v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson)) {
-        return false;
-      }
       byte[] name = quotedName(i, fields.nameAt(i));
       ensure(name.length + 4);
       if (i > 0) {
@@ -220,7 +226,6 @@ final class JsonEncoder {
         buf[len++] = 'l';
       }
     }
-    return true;
   }
 
   /** The name bytes last written at each field position: values built alike hold the same String objects. */

@@ -57,18 +57,14 @@ public final class RecordFormat {
       // One topic, key and source for the whole batch.
       String topic = topicOf(stream);
       String key = Long.toString(stream.id());
-      // One set of header objects for the batch's records (a header is a key and a value, never changed; a video
-      // read yields thousands of records): each record still has its own list of them.
-      RecordHeader source = new RecordHeader("source", batch.batch().source().getBytes(StandardCharsets.UTF_8));
-      RecordHeader schema = new RecordHeader("schema", SCHEMA);
-      RecordHeader relayHeader = relay == null ? null : new RecordHeader(RELAY_HEADER, relay);
+      // One list of headers for the batch's records (a video read yields thousands): ProducerRecord copies the
+      // headers it is given into a RecordHeaders of its own, so each record still has its own list, which the producer
+      // makes read-only on send.
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(new RecordHeader("source", batch.batch().source().getBytes(StandardCharsets.UTF_8)));
+      headers.add(new RecordHeader("schema", SCHEMA));
+      addRelay(headers);
       for (SourceItem item : items) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(source);
-        headers.add(schema);
-        if (relayHeader != null) {
-          headers.add(relayHeader);
-        }
         records.add(new ProducerRecord<>(topic, null, key, json.encode(item.value()), headers));
       }
     }

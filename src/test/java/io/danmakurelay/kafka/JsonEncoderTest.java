@@ -2,6 +2,7 @@ package io.danmakurelay.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RecordValues;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,5 +29,30 @@ class JsonEncoderTest {
     assertThat(new JsonObject(new String(encoder.encode(video), StandardCharsets.UTF_8)).fieldNames())
         .containsExactly("cid", "aid", "bvid", "page", "id", "progress_ms", "mode", "fontsize", "color", "ctime", "pool",
             "sender_hash", "text", "fetched_at", "raw", "seq");
+  }
+
+  @Test
+  @DisplayName("a value on a shared head that holds a type the direct path does not write (after the head or in it) "
+      + "encodes as Vert.x encodes it, and the values on that head around it still encode right")
+  void unsupportedTypeOnSharedHead() {
+    FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
+    FieldMap.Head oddHead = new FieldMap.Head(new FieldMap(2).append("cid", 1L).append("flag", true));
+    JsonObject plain = RecordValues.videoDanmaku(part, "1", 1500, 1, 25, 0xFFFFFFL, 1500000000, 0, "ab", "x\u00e9",
+        1764388801234L, "1.5,1,25,16777215,1500000000,0,ab,1");
+    JsonEncoder encoder = new JsonEncoder();
+    JsonObject[] values = {
+        plain,
+        new JsonObject(new FieldMap(part, 8).append("id", "2").append("ratio", 0.5).append("text", "y")),
+        plain,
+        new JsonObject(new FieldMap(part, 8).append("id", "3").append("nested", new JsonObject().put("a", 1))),
+        new JsonObject(new FieldMap(part, 8).append("id", "4").append("on", Boolean.FALSE)),
+        plain,
+        new JsonObject(new FieldMap(oddHead, 4).append("id", "5")),
+        new JsonObject(new FieldMap(oddHead, 4).append("id", "6")),
+        plain};
+    for (JsonObject value : values) {
+      assertThat(new String(encoder.encode(value), StandardCharsets.UTF_8))
+          .isEqualTo(new String(value.toBuffer().getBytes(), StandardCharsets.UTF_8));
+    }
   }
 }

@@ -207,4 +207,30 @@ class RecordFormatTest {
           .isEqualTo(new String(new JsonObject(plain).toBuffer().getBytes(), StandardCharsets.UTF_8));
     }
   }
+
+  @Test
+  @DisplayName("the records of one batch carry the source and schema headers (and the relay's), each record its own "
+      + "list of them: one made read-only or given another header leaves the others as they were")
+  void eachRecordItsOwnHeaders() {
+    RecordingSink sink = new RecordingSink();
+    List<SourceItem> items = VideoVerticle.items(1700031, 170003, "BV17x411w7Kr", 1, List.of(
+        new PoolDanmaku("1", 1500, 1, 25, 0xFFFFFFL, 1500000000, 0, "ab", "x", "1.5,1,25,16777215,1500000000,0,ab,1"),
+        new PoolDanmaku("2", 2500, 1, 25, 0xFFFFFFL, 1500000001, 0, "ab", "y", "2.5,1,25,16777215,1500000001,0,ab,2")),
+        NOW);
+    new Pipeline(sink).publish(new SourceBatch(StreamKey.videoPart(1700031), "video-pool", items, null));
+    RecordFormat clustered = new RecordFormat(ConfigLoader.load(null, Map.of(), List.<String>of()).kafka(), "relay-a");
+    List<ProducerRecord<String, byte[]>> records = clustered.records(sink.batches().get(0));
+    assertThat(records).hasSize(2);
+    records.get(0).headers().add("extra", new byte[] {1});
+    ((org.apache.kafka.common.header.internals.RecordHeaders) records.get(0).headers()).setReadOnly();
+    for (ProducerRecord<String, byte[]> r : records) {
+      assertThat(new String(r.headers().lastHeader("source").value(), StandardCharsets.UTF_8)).isEqualTo("video-pool");
+      assertThat(new String(r.headers().lastHeader("schema").value(), StandardCharsets.UTF_8)).isEqualTo("1");
+      assertThat(new String(r.headers().lastHeader("relay").value(), StandardCharsets.UTF_8)).isEqualTo("relay-a");
+    }
+    assertThat(records.get(0).headers().toArray()).hasSize(4);
+    assertThat(records.get(1).headers().toArray()).hasSize(3);
+    records.get(1).headers().add("other", new byte[] {2});
+    assertThat(records.get(1).headers().toArray()).hasSize(4);
+  }
 }
