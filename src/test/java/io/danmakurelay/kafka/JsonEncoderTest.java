@@ -2,11 +2,21 @@ package io.danmakurelay.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.danmakurelay.dedupe.RoomDeduper;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RecordValues;
+import io.danmakurelay.upstream.PayloadParser;
+import io.danmakurelay.upstream.PollResult;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -54,5 +64,39 @@ class JsonEncoderTest {
       assertThat(new String(encoder.encode(value), StandardCharsets.UTF_8))
           .isEqualTo(new String(value.toBuffer().getBytes(), StandardCharsets.UTF_8));
     }
+  }
+
+  @Test
+  @DisplayName("a room's dedupe state and arrays of every element type encode to the bytes Vert.x's own encoding gives")
+  void arraysSameBytesAsVertx() {
+    RoomDeduper deduper = new RoomDeduper(21452505L);
+    deduper.accept(window("a", "b", "b", "c"));
+    deduper.accept(window("b", "c", "d", "d", "e"));
+    JsonObject state = new JsonObject().put("dedupe", deduper.snapshot()).put("seq", 5L);
+    assertThat(state.getJsonObject("dedupe").getJsonObject("room").getJsonArray("history")).hasSize(5);
+
+    Map<String, Object> rawMap = new LinkedHashMap<>();
+    rawMap.put("k", List.of("v", 1L));
+    List<Object> elements = new ArrayList<>(Arrays.asList("s", 1L, 2, null, true, 0.5, 3.0f, (short) 4,
+        new byte[] {1, 2, 3}, Buffer.buffer("xyz"), Instant.ofEpochSecond(1764388800L, 5), Thread.State.NEW,
+        rawMap, List.of("in", 2L), new JsonObject().put("o", 1), new JsonArray().add("a").add(new JsonArray()),
+        "\"q\" \\ \u0001 😀 中文"));
+    JsonObject mixed = new JsonObject().put("list", new JsonArray(elements));
+
+    JsonEncoder encoder = new JsonEncoder();
+    for (JsonObject value : new JsonObject[] {state, mixed, state}) {
+      assertThat(new String(encoder.encode(value), StandardCharsets.UTF_8))
+          .isEqualTo(new String(value.toBuffer().getBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  private static PollResult.Success window(String... texts) {
+    StringBuilder items = new StringBuilder();
+    for (int i = 0; i < texts.length; i++) {
+      items.append(i == 0 ? "" : ",").append("{\"text\":\"").append(texts[i]).append("\",\"uid\":").append(i + 1)
+          .append(",\"nickname\":\"n\",\"timeline\":\"2026-11-29 12:00:0").append(i).append("\",\"rnd\":\"r\"}");
+    }
+    String body = "{\"code\":0,\"message\":\"\",\"msg\":\"\",\"data\":{\"admin\":[],\"room\":[" + items + "]}}";
+    return (PollResult.Success) PayloadParser.parsePoll(200, "application/json", Buffer.buffer(body));
   }
 }
