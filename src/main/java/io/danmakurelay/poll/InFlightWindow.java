@@ -41,6 +41,10 @@ final class InFlightWindow {
   private long lastSeenMs = Long.MIN_VALUE;
   /** Grants taken as ended after maxRequestMs whose real end has not been reported. */
   private int takenAsEnded;
+  /** A moving mean of grant-to-end times (ms), NaN before the first end. */
+  private double meanRoundTripMs = Double.NaN;
+  /** Weight of the newest round trip in {@link #meanRoundTripMs}: about the last 50 requests. */
+  static final double ROUND_TRIP_WEIGHT = 0.02;
 
   InFlightWindow(int perWindow, long maxRequestMs) {
     if (perWindow < 1 || maxRequestMs < 1) {
@@ -70,9 +74,22 @@ final class InFlightWindow {
       takenAsEnded--;
       return;
     }
-    if (open.pollFirst() != null) {
+    Long grantedAt = open.pollFirst();
+    if (grantedAt != null) {
       addEnd(nowMs);
+      // Matched to the oldest open grant, so a single round trip may be off; their mean is not.
+      double roundTrip = Math.max(0, nowMs - grantedAt);
+      meanRoundTripMs = Double.isNaN(meanRoundTripMs) ? roundTrip
+          : meanRoundTripMs + ROUND_TRIP_WEIGHT * (roundTrip - meanRoundTripMs);
     }
+  }
+
+  /**
+   * The share of {@code perWindow} per second that requests can actually take: each holds its slot for its round
+   * trip and a second after, so {@code 1000 / (1000 + mean round trip)} (1 before any request ended).
+   */
+  double sustainableShare() {
+    return Double.isNaN(meanRoundTripMs) ? 1.0 : WINDOW_MS / (WINDOW_MS + meanRoundTripMs);
   }
 
   /**

@@ -368,8 +368,13 @@ public final class PollScheduler {
     return Math.min(due, Math.max(early, room.backoffUntilMs));
   }
 
+  /**
+   * The polls per second the plan may divide: what the gate can grant, round trips paid. Dividing the nominal
+   * budget instead overspends by the round trips' share (5% at 50 ms), and the scheduler then stretches every
+   * room alike, the busiest (at minIntervalMs, each poll near the 10-message window) included.
+   */
   private double effectiveRate(long nowMs) {
-    return gate.effectiveRate(nowMs);
+    return gate.sustainableRate(nowMs);
   }
 
   private void maybeRebalance(long nowMs) {

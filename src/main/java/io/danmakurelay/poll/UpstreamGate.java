@@ -137,6 +137,15 @@ public final class UpstreamGate {
     return requestsPerSecond * riskControl.budgetShare(nowMs);
   }
 
+  /**
+   * Requests per second that can actually be granted at {@code nowMs}: {@link #effectiveRate} less what the
+   * in-flight window holds back for round trips (47.6/s of 50 at 50 ms). A plan that divides this instead of the
+   * nominal rate is not stretched by the wait for tokens.
+   */
+  public synchronized double sustainableRate(long nowMs) {
+    return effectiveRate(nowMs) * inFlight.sustainableShare();
+  }
+
   public double requestsPerSecond() {
     return requestsPerSecond;
   }

@@ -116,6 +116,18 @@ public final class CaptureSimulation {
    * perfect period, capture = Σ p·E[min(Poisson(λ/p), 10)] / Σ λ.
    */
   public static double oracleCapture(double[] rates, double budget, long minIntervalMs, long maxIntervalMs) {
+    double[] polls = oraclePolls(rates, budget, minIntervalMs, maxIntervalMs);
+    double captured = 0;
+    double total = 0;
+    for (int i = 0; i < rates.length; i++) {
+      captured += polls[i] * expectedMinPoisson(rates[i] / polls[i], WINDOW);
+      total += rates[i];
+    }
+    return captured / total;
+  }
+
+  /** The oracle's polls per second for each room: clamp(λ/m, 1/maxInterval, 1/minInterval), summing to the budget. */
+  static double[] oraclePolls(double[] rates, double budget, long minIntervalMs, long maxIntervalMs) {
     double lowest = 1000.0 / maxIntervalMs;
     double highest = 1000.0 / minIntervalMs;
     double lo = Math.log(1e-9);
@@ -134,14 +146,11 @@ public final class CaptureSimulation {
       }
     }
     double m = Math.exp(hi);
-    double captured = 0;
-    double total = 0;
-    for (double rate : rates) {
-      double polls = Math.max(lowest, Math.min(highest, rate / m));
-      captured += polls * expectedMinPoisson(rate / polls, WINDOW);
-      total += rate;
+    double[] polls = new double[rates.length];
+    for (int i = 0; i < rates.length; i++) {
+      polls[i] = Math.max(lowest, Math.min(highest, rates[i] / m));
     }
-    return captured / total;
+    return polls;
   }
 
   /** E[min(N, k)] for N ~ Poisson(mean) = Σ_{j<k} P(N > j). */
@@ -162,7 +171,15 @@ public final class CaptureSimulation {
    * capture of all rooms, and for the watched ones their capture and the longest wait between two of their polls
    * in the measured period (the scheduler polls them every {@code watchedIntervalMs}, out of the same budget).
    */
-  public record Watched(Result result, double watchedCapture, long watchedMaxPollGapMs) {}
+  public record Watched(Result result, double watchedCapture, long watchedMaxPollGapMs, List<RoomFigures> rooms) {}
+
+  /** One room of a run, by Zipf rank: its true rate, the polls per second it got in the measured period, its capture. */
+  public record RoomFigures(int rank, double rate, double pollsPerSecond, long generated, long captured) {
+
+    public double capture() {
+      return generated == 0 ? 1 : (double) captured / generated;
+    }
+  }
 
   public static Watched runWatched(Scenario scenario, long... watchedRanks) {
     double[] rates = zipfRates(scenario.rooms(), scenario.zipf(), scenario.totalRate());
@@ -195,7 +212,14 @@ public final class CaptureSimulation {
     Result result = new Result(scenario, generated, captured, run.pollsInWindow, run.maxInOneSecond,
         oracleCapture(rates, scenario.budget(), scenario.minIntervalMs(), scenario.maxIntervalMs()), busiestCapture,
         run.maxPollGapMs, run.pollsOverMaxInterval);
-    return new Watched(result, watchedGenerated == 0 ? 1 : (double) watchedCaptured / watchedGenerated, watchedMaxGap);
+    List<RoomFigures> figures = new ArrayList<>(rooms.size());
+    for (int k = 0; k < rooms.size(); k++) {
+      SimRoom room = rooms.get(k);
+      figures.add(new RoomFigures(k + 1, rates[k], room.pollsInWindow * 1000.0 / scenario.measureMs(),
+          room.generatedInWindow, room.capturedInWindow));
+    }
+    return new Watched(result, watchedGenerated == 0 ? 1 : (double) watchedCaptured / watchedGenerated, watchedMaxGap,
+        figures);
   }
 
   /**
@@ -357,6 +381,9 @@ public final class CaptureSimulation {
         }
       }
       polled.lastPollAt = at;
+      if (at >= measureFrom && at < measureTo) {
+        polled.pollsInWindow++;
+      }
       if (roomId == trackedRoomId) {
         trackedPolls.add(at);
       }
@@ -408,6 +435,7 @@ public final class CaptureSimulation {
     long total;
     long lastPollAt = Long.MIN_VALUE;
     long maxPollGapInWindowMs;
+    long pollsInWindow;
     double clock;
     int segment;
     long measureFrom;
