@@ -1,6 +1,7 @@
 package io.danmakurelay.poll;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,25 @@ class InFlightWindowTest {
     window.ended(T0 + 4_100); // perhaps the first one's late end: the second stays open
     assertThat(window.open()).isEqualTo(1);
     assertThat(window.hasRoom(T0 + 5_000)).isFalse();
+  }
+
+  @Test
+  @DisplayName("The sustainable share is 1000 / (1000 + the mean round trip): whole before any end, and it follows "
+      + "round trips that grow")
+  void sustainableShareFollowsRoundTrips() {
+    InFlightWindow window = new InFlightWindow(50, 60_000);
+    assertThat(window.sustainableShare()).isEqualTo(1.0);
+    long t = T0;
+    for (int i = 0; i < 200; i++, t += 2_000) {
+      window.granted(t);
+      window.ended(t + 250);
+    }
+    assertThat(window.sustainableShare()).isCloseTo(0.8, within(1e-6));
+    for (int i = 0; i < 400; i++, t += 2_000) {
+      window.granted(t);
+      window.ended(t + 1_000);
+    }
+    assertThat(window.sustainableShare()).isCloseTo(0.5, within(0.01));
   }
 
   @Test

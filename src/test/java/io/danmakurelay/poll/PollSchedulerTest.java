@@ -193,6 +193,40 @@ class PollSchedulerTest {
   }
 
   @Test
+  @DisplayName("adaptive: when round trips hold the budget's slots, the plan divides the polls the gate can really "
+      + "grant, so each room gets the interval it was planned (not every room stretched alike)")
+  void planFitsWhatTheGateGrants() {
+    PollScheduler scheduler = scheduler(settings("adaptive", 10, 3000, 100, 60_000));
+    SchedulerDriver driver = new SchedulerDriver(scheduler);
+    driver.roundTripPaid = true;
+    driver.latencyMs = 500; // each request holds its slot 1.5 s: about 10 / 1.5 = 6.7 grants a second
+    // Busy enough to want more than the budget, none so busy that one poll out at a time caps it (500 ms each).
+    double[] rates = {3, 3, 2, 2, 2, 1.5, 1.5, 1, 1, 1, 1, 0.8, 0.8, 0.6, 0.6, 0.5, 0.5, 0.4, 0.3, 0.2};
+    List<SteadyRoom> rooms = new ArrayList<>();
+    for (int i = 0; i < rates.length; i++) {
+      rooms.add(new SteadyRoom(rates[i]));
+      scheduler.addRoom(i + 1, T0);
+    }
+    for (long id = rates.length + 1; id <= 40; id++) {
+      scheduler.addRoom(id, T0);
+    }
+    driver.runUntil(T0 + 240_000, (room, at) ->
+        Answer.ok(room <= rates.length ? rooms.get((int) room - 1).poll(at) : EMPTY));
+
+    long from = T0 + 180_000;
+    double granted = driver.polls.stream().filter(p -> p.atMs() >= from).count() / 60.0;
+    double planned = scheduler.rooms(driver.now).stream().mapToDouble(r -> 1000.0 / r.intervalMs()).sum();
+    assertThat(granted).as("polls/s granted").isBetween(5.5, 7.0);
+    assertThat(planned).as("polls/s planned, against %.2f granted", granted).isLessThanOrEqualTo(granted * 1.08);
+    for (long id = 1; id <= 3; id++) {
+      long interval = scheduler.room(id, driver.now).orElseThrow().intervalMs();
+      long polls = driver.pollTimes(id).stream().filter(t -> t >= from).count();
+      assertThat(polls).as("room %d polls in the last minute at a planned %d ms", id, interval)
+          .isGreaterThanOrEqualTo((long) (0.9 * 60_000 / interval));
+    }
+  }
+
+  @Test
   @DisplayName("adaptive: quiet rooms are still polled at least every poll.maxIntervalMs when the budget allows")
   void quietRoomsNeverForgotten() {
     PollScheduler scheduler = scheduler(settings("adaptive", 20, 3000, 100, 10_000));

@@ -37,6 +37,8 @@ final class SchedulerDriver {
   final List<Long> requests = new ArrayList<>();
   final TreeSet<Long> acquireAttempts = new TreeSet<>();
   long latencyMs = 50;
+  /** When set, a poll's exchange ends when its answer arrives (the budget pays the round trip), not at once. */
+  boolean roundTripPaid;
   long now = T0;
 
   SchedulerDriver(PollScheduler scheduler) {
@@ -50,9 +52,11 @@ final class SchedulerDriver {
       long wake = Long.MAX_VALUE;
       if (decision instanceof Decision.PollNow poll) {
         polls.add(new Poll(now, poll.roomId()));
-        // The budget sees a zero round trip here: these tests are about the schedule; what a round trip costs
-        // the budget (InFlightWindow) is tested on its own and in CaptureSimulation, which pays it.
-        scheduler.onExchangeEnded(now);
+        // By default the budget sees a zero round trip here: these tests are about the schedule; what a round trip
+        // costs the budget (InFlightWindow) is tested on its own, in CaptureSimulation, and with roundTripPaid.
+        if (!roundTripPaid) {
+          scheduler.onExchangeEnded(now);
+        }
         requests.add(now);
         answers.add(new long[] {now + latencyMs, poll.roomId()});
         continue;
@@ -75,6 +79,9 @@ final class SchedulerDriver {
       }
       while (!answers.isEmpty() && answers.peek()[0] == now) {
         long roomId = answers.poll()[1];
+        if (roundTripPaid) {
+          scheduler.onExchangeEnded(now);
+        }
         Answer answer = upstream.answer(roomId, now);
         if (answer.failure() == null) {
           scheduler.onSuccess(roomId, now, answer.observation());
