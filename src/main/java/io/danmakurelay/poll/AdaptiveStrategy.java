@@ -12,7 +12,9 @@ package io.danmakurelay.poll;
  * m·P(N = 9) > 0), so the optimum gives every free room the same m: p_i = λ_i / m. Each poll then expects
  * the same number of new messages, kept well under 10 when the budget allows (S1: about 6), and g is
  * concave so this is the global optimum. Bounds make it a water-filling: p_i = clamp(λ_i/m, 1/floor,
- * 1/minInterval), with m chosen so the sum is the budget.
+ * 1/minInterval), with m chosen so the sum is the budget. The budget B is what the gate can really grant
+ * ({@link UpstreamGate#sustainableRate}: round trips hold the budget's slots), not the nominal rate: a plan for
+ * more than is granted stretches every room alike, the busiest at minInterval included.
  *
  * <p>The floor interval is 90% of poll.maxIntervalMs: a quiet room is never forgotten, and the margin
  * absorbs the wait for a token (the scheduler puts rooms at 95% first) so the room is still polled within
