@@ -553,10 +553,64 @@ public final class CaptureSimulation {
     return "scn strategy   rooms  msg/s  budg   capture   oracle   busiest   polls/s maxIn1s  maxGap  >maxIv";
   }
 
+  private static void printRanks() {
+    System.out.println(header());
+    int[] bands = {1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000};
+    for (Scenario s : List.of(s1("adaptive"), s2("adaptive"))) {
+      for (long[] watched : List.of(new long[0], new long[] {10, 50, 200, 500, 950})) {
+        Watched w = runWatched(s, watched);
+        Result r = w.result();
+        System.out.println(row(r) + String.format(Locale.ROOT, "  of the oracle %.1f%%, %d watched (their capture %.1f%%)",
+            100 * r.capture() / r.oracleCapture(), watched.length, 100 * w.watchedCapture()));
+        if (watched.length > 0) {
+          continue;
+        }
+        double[] rates = w.rooms().stream().mapToDouble(RoomFigures::rate).toArray();
+        double[] atBudget = oraclePolls(rates, s.budget(), s.minIntervalMs(), s.maxIntervalMs());
+        double[] atSpent = oraclePolls(rates, r.pollsPerSecond(), s.minIntervalMs(), s.maxIntervalMs());
+        System.out.println("  ranks      msg/s  polls/s: relay  oracle  oracle@spent   capture: relay  oracle   msg/s lost");
+        int from = 1;
+        for (int to : bands) {
+          double rate = 0;
+          double relayPolls = 0;
+          double oraclePolls = 0;
+          double spentPolls = 0;
+          double oracleCaptured = 0;
+          long generated = 0;
+          long captured = 0;
+          for (int k = from; k <= Math.min(to, rates.length); k++) {
+            RoomFigures f = w.rooms().get(k - 1);
+            rate += f.rate();
+            relayPolls += f.pollsPerSecond();
+            oraclePolls += atBudget[k - 1];
+            spentPolls += atSpent[k - 1];
+            oracleCaptured += atBudget[k - 1] * expectedMinPoisson(f.rate() / atBudget[k - 1], 10);
+            generated += f.generated();
+            captured += f.captured();
+          }
+          double relayCapture = generated == 0 ? 1 : (double) captured / generated;
+          System.out.printf(Locale.ROOT, "  %4d-%-4d %7.2f         %7.3f %7.3f %7.3f          %6.1f%% %6.1f%%  %7.2f%n",
+              from, to, rate, relayPolls, oraclePolls, spentPolls, 100 * relayCapture, 100 * oracleCaptured / rate,
+              oracleCaptured - relayCapture * rate);
+          from = to + 1;
+        }
+      }
+    }
+  }
+
   /** Jumps at assorted phases of the silent room's floor interval. */
   static final long[] GO_LIVE_JUMPS_MS = {100_000, 113_300, 131_700, 147_900, 162_100};
 
+  /**
+   * Prints the scenarios' figures; {@code ranks} prints instead S1 and S2 adaptive with and without five watched
+   * rooms, of the oracle, and per band of rooms by rank the relay's polls and capture beside the oracle's (at the
+   * budget and at the polls the relay spent): where the capture the oracle would have is lost.
+   */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("ranks")) {
+      printRanks();
+      return;
+    }
     System.out.println(header());
     for (Scenario s : List.of(s1("fixed"), s1("adaptive"), s2("fixed"), s2("adaptive"))) {
       System.out.println(row(run(s)));
