@@ -254,6 +254,7 @@ final class JsonEncoder {
   }
 
   /** A JSON string as Jackson writes it: its escapes, UTF-8 for the rest, each surrogate as a six-character escape. */
+  @SuppressWarnings("deprecation")
   private void string(String s) {
     int n = s.length();
     if (chars.length < n) {
@@ -264,7 +265,21 @@ final class JsonEncoder {
     byte[] b = buf;
     int at = len;
     b[at++] = '"';
-    for (int i = 0; i < n; i++) {
+    // Most strings of a record value (raw p, hashes, ids, many texts) are plain ASCII that needs no escape: the run of
+    // such characters is found in a tight pass over the chars and copied at once (String.getBytes(int, int, byte[],
+    // int) keeps each char's low byte, exact for ASCII, an array copy for a Latin-1 string); the rest, from the first
+    // character of 0x80 or more or one that Jackson escapes, goes through the loop below.
+    int plain = 0;
+    while (plain < n) {
+      char c = chars[plain];
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+        break;
+      }
+      plain++;
+    }
+    s.getBytes(0, plain, b, at);
+    at += plain;
+    for (int i = plain; i < n; i++) {
       char c = chars[i];
       if (c < 0x80) {
         int escape = ESCAPES[c];
