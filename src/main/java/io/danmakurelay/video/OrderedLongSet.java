@@ -8,10 +8,12 @@ import java.util.Arrays;
  */
 final class OrderedLongSet {
 
-  private static final long EMPTY = -1;
-
   private long[] order;
   private int size;
+  /**
+   * Each held value plus one, 0 an empty slot: a new array is all empty without a fill (Long.MAX_VALUE + 1 wraps to
+   * Long.MIN_VALUE, still distinct from every other value and from 0).
+   */
   private long[] table;
   private int shift;
 
@@ -22,7 +24,6 @@ final class OrderedLongSet {
       bits++;
     }
     table = new long[1 << bits];
-    Arrays.fill(table, EMPTY);
     shift = 64 - bits;
   }
 
@@ -36,13 +37,14 @@ final class OrderedLongSet {
   }
 
   boolean contains(long value) {
+    long stored = value + 1;
     int mask = table.length - 1;
     for (int slot = slot(value); ; slot = (slot + 1) & mask) {
       long held = table[slot];
-      if (held == value) {
+      if (held == stored) {
         return true;
       }
-      if (held == EMPTY) {
+      if (held == 0) {
         return false;
       }
     }
@@ -53,15 +55,16 @@ final class OrderedLongSet {
     if (value < 0) {
       throw new IllegalArgumentException("a negative id");
     }
+    long stored = value + 1;
     int mask = table.length - 1;
     int slot = slot(value);
-    for (long held = table[slot]; held != EMPTY; held = table[slot]) {
-      if (held == value) {
+    for (long held = table[slot]; held != 0; held = table[slot]) {
+      if (held == stored) {
         return false;
       }
       slot = (slot + 1) & mask;
     }
-    table[slot] = value;
+    table[slot] = stored;
     if (size == order.length) {
       order = Arrays.copyOf(order, size * 2);
     }
@@ -91,16 +94,15 @@ final class OrderedLongSet {
 
   private void grow() {
     table = new long[table.length * 2];
-    Arrays.fill(table, EMPTY);
     shift--;
     int mask = table.length - 1;
     for (int i = 0; i < size; i++) {
       long value = order[i];
       int slot = slot(value);
-      while (table[slot] != EMPTY) {
+      while (table[slot] != 0) {
         slot = (slot + 1) & mask;
       }
-      table[slot] = value;
+      table[slot] = value + 1;
     }
   }
 }

@@ -63,7 +63,9 @@ class PartDeduperNumbersTest {
       assertThat(set.add(v * 1_000_003L % 7_919L + (v / 7_919L) * 10_000L)).isTrue();
     }
     assertThat(set.add(0)).isFalse();
+    assertThat(set.contains(Long.MAX_VALUE)).isFalse();
     assertThat(set.add(Long.MAX_VALUE)).isTrue();
+    assertThat(set.add(Long.MAX_VALUE)).isFalse();
     assertThat(set.contains(Long.MAX_VALUE)).isTrue();
     assertThat(set.contains(9_999)).isFalse();
     assertThat(set.size()).isEqualTo(5_001);
