@@ -120,6 +120,25 @@ class JsonEncoderTest {
     }
   }
 
+  @Test
+  @DisplayName("Longs shared between values (one boxed fetched_at, the colour white) and Longs that differ in each, in any "
+      + "order, encode byte for byte as Vert.x encodes them")
+  void sharedLongsSameBytesAsVertx() {
+    FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
+    java.util.Random random = new java.util.Random(12);
+    Long[] shared = {1764388801234L, 1764388809999L, 0L, Long.MIN_VALUE, Long.MAX_VALUE, -1L};
+    JsonEncoder encoder = new JsonEncoder();
+    for (int i = 0; i < 500; i++) {
+      Long fetchedAt = random.nextInt(4) == 0 ? Long.valueOf(random.nextLong()) : shared[random.nextInt(shared.length)];
+      long color = random.nextBoolean() ? 0xFFFFFFL : random.nextInt(0x1000000);
+      JsonObject value = RecordValues.videoDanmaku(part, "1", random.nextLong(), 1, 25, color, random.nextInt(), 0, "ab",
+          "x", fetchedAt, "p");
+      assertThat(encoder.encode(value)).as("value %d", i).isEqualTo(value.toBuffer().getBytes());
+      JsonObject map = new JsonObject().put("a", fetchedAt).put("b", shared[random.nextInt(shared.length)]);
+      assertThat(encoder.encode(map)).isEqualTo(map.toBuffer().getBytes());
+    }
+  }
+
   private static PollResult.Success window(String... texts) {
     StringBuilder items = new StringBuilder();
     for (int i = 0; i < texts.length; i++) {
