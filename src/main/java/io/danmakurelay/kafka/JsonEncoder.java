@@ -219,7 +219,7 @@ final class JsonEncoder {
       if (v instanceof String str) {
         string(str);
       } else if (v instanceof Long l) {
-        number(l);
+        longAt(i, l);
       } else if (v instanceof Integer n) {
         number(n);
       } else if (v instanceof RawJson raw) {
@@ -254,6 +254,7 @@ final class JsonEncoder {
   }
 
   /** A JSON string as Jackson writes it: its escapes, UTF-8 for the rest, each surrogate as a six-character escape. */
+  @SuppressWarnings("deprecation")
   private void string(String s) {
     int n = s.length();
     if (chars.length < n) {
@@ -264,7 +265,21 @@ final class JsonEncoder {
     byte[] b = buf;
     int at = len;
     b[at++] = '"';
-    for (int i = 0; i < n; i++) {
+    // Most strings of a record value (raw p, hashes, ids, many texts) are plain ASCII that needs no escape: the run of
+    // such characters is found in a tight pass over the chars and copied at once (String.getBytes(int, int, byte[],
+    // int) keeps each char's low byte, exact for ASCII, an array copy for a Latin-1 string); the rest, from the first
+    // character of 0x80 or more or one that Jackson escapes, goes through the loop below.
+    int plain = 0;
+    while (plain < n) {
+      char c = chars[plain];
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+        break;
+      }
+      plain++;
+    }
+    s.getBytes(0, plain, b, at);
+    at += plain;
+    for (int i = plain; i < n; i++) {
       char c = chars[i];
       if (c < 0x80) {
         int escape = ESCAPES[c];
@@ -301,6 +316,37 @@ final class JsonEncoder {
     }
     b[at++] = '"';
     len = at;
+  }
+
+  /**
+   * The Long last written at each field position, and the one whose digits are kept: values built alike share some
+   * boxed Longs (a read's {@code fetched_at}, boxed once; the colour white), whose digits are then copied, not
+   * written again. Digits are kept only for an object seen at a position twice in a row, so that a number that
+   * differs in every value (a {@code ctime}) costs a compare, not a copy.
+   */
+  private final Long[] longsAt = new Long[32];
+  private final Long[] keptLongsAt = new Long[32];
+  private final byte[][] keptDigitsAt = new byte[32][];
+
+  private void longAt(int position, Long v) {
+    if (position >= longsAt.length) {
+      number(v);
+      return;
+    }
+    if (keptLongsAt[position] == v) {
+      byte[] digits = keptDigitsAt[position];
+      ensure(digits.length);
+      System.arraycopy(digits, 0, buf, len, digits.length);
+      len += digits.length;
+      return;
+    }
+    int from = len;
+    number(v);
+    if (longsAt[position] == v) {
+      keptLongsAt[position] = v;
+      keptDigitsAt[position] = Arrays.copyOfRange(buf, from, len);
+    }
+    longsAt[position] = v;
   }
 
   private void number(long v) {

@@ -54,6 +54,11 @@ public final class FieldMap extends AbstractMap<String, Object> {
   public static final class Shape {
     private final String[] names;
     private final int[] hashes;
+    /**
+     * The last head found to start with this shape's names. Shapes are shared between threads: a thread that sees
+     * an older head here only checks its own again (a head is immutable, its fields final).
+     */
+    private Head checkedHead;
 
     public Shape(String... names) {
       this.names = names.clone();
@@ -102,12 +107,16 @@ public final class FieldMap extends AbstractMap<String, Object> {
     if (values.length != shape.size() || head.size() > shape.size()) {
       throw new IllegalArgumentException("values do not fit the shape");
     }
-    for (int i = 0; i < head.size(); i++) {
-      if (!head.names[i].equals(shape.names[i])) {
-        throw new IllegalArgumentException("the shape does not start with the head's names");
+    if (shape.checkedHead != head) {
+      // Once per shape and head (a read's thousands of values share both), not per value.
+      for (int i = 0; i < head.size(); i++) {
+        if (!head.names[i].equals(shape.names[i])) {
+          throw new IllegalArgumentException("the shape does not start with the head's names");
+        }
       }
-      values[i] = head.values[i];
+      shape.checkedHead = head;
     }
+    System.arraycopy(head.values, 0, values, 0, head.size());
     names = shape.names;
     hashes = shape.hashes;
     this.values = values;

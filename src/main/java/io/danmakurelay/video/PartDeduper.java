@@ -30,13 +30,35 @@ public final class PartDeduper {
   static final int MAX_IDS = 100_000;
 
   private final long cid;
-  private LinkedHashSet<String> ids = new LinkedHashSet<>();
+  /**
+   * The remembered ids as numbers, oldest first, while every one is a plain decimal long (dmids are): no String
+   * hashing per read, and the snapshot packed straight from them. Null while {@link #ids} holds them instead.
+   */
+  private OrderedLongSet numbers = new OrderedLongSet(16);
+  /** The remembered ids as strings, oldest first, once one of them is not a plain decimal long; else null. */
+  private LinkedHashSet<String> ids;
+  /** False for a deduper that keeps strings whatever its ids (the tests' reference for the numeric path). */
+  private final boolean numeric;
   private long reads;
 
   public record Result(List<PoolDanmaku> fresh, int duplicates, boolean gap) {}
 
   public PartDeduper(long cid) {
+    this(cid, true);
+  }
+
+  private PartDeduper(long cid, boolean numeric) {
     this.cid = cid;
+    this.numeric = numeric;
+    if (!numeric) {
+      numbers = null;
+      ids = new LinkedHashSet<>();
+    }
+  }
+
+  /** A deduper that keys its state on the ids as strings whatever they are: what the numeric path must equal. */
+  static PartDeduper keyedOnStrings(long cid) {
+    return new PartDeduper(cid, false);
   }
 
   public long cid() {
@@ -45,6 +67,96 @@ public final class PartDeduper {
 
   /** Accepts one read (the current pool or a {@code dmroll} snapshot) in chronological order. */
   public Result accept(Pool pool) {
+    if (numbers != null) {
+      if (allPlain(pool.danmaku())) {
+        return acceptNumbers(pool);
+      }
+      ids = strings(numbers);
+      numbers = null;
+    }
+    Result result = acceptStrings(pool);
+    if (numeric) {
+      // Back to numbers once the odd ids have left the state.
+      numbers = numbers(ids);
+      if (numbers != null) {
+        ids = null;
+      }
+    }
+    return result;
+  }
+
+  /** {@link #acceptStrings} on the ids as numbers: the same sets in the same order, as plain decimals are one to one. */
+  private Result acceptNumbers(Pool pool) {
+    List<PoolDanmaku> danmaku = pool.danmaku();
+    List<PoolDanmaku> fresh = new ArrayList<>();
+    OrderedLongSet thisRead = new OrderedLongSet(danmaku.size());
+    int duplicates = 0;
+    int shared = 0;
+    for (PoolDanmaku d : danmaku) {
+      long id = d.dmidValue();
+      if (!thisRead.add(id)) {
+        duplicates++;
+        continue;
+      }
+      if (numbers.contains(id)) {
+        duplicates++;
+        shared++;
+      } else {
+        fresh.add(d);
+      }
+    }
+    boolean gap = reads > 0 && numbers.size() > 0 && thisRead.size() > 0 && shared == 0 && pool.full();
+    int capacity = (int) Math.min(MAX_IDS, Math.max(pool.maxLimit(), thisRead.size()));
+    if (thisRead.size() >= capacity) {
+      numbers = thisRead.newest(capacity);
+    } else {
+      OrderedLongSet next = new OrderedLongSet(numbers.size() + thisRead.size());
+      for (int i = 0; i < numbers.size(); i++) {
+        long id = numbers.get(i);
+        if (!thisRead.contains(id)) {
+          next.add(id);
+        }
+      }
+      for (int i = 0; i < thisRead.size(); i++) {
+        next.add(thisRead.get(i));
+      }
+      numbers = next.newest(capacity);
+    }
+    reads++;
+    return new Result(List.copyOf(fresh), duplicates, gap);
+  }
+
+  private static boolean allPlain(List<PoolDanmaku> danmaku) {
+    for (PoolDanmaku d : danmaku) {
+      if (d.dmidValue() < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static LinkedHashSet<String> strings(OrderedLongSet numbers) {
+    LinkedHashSet<String> strings = new LinkedHashSet<>(numbers.size() * 4 / 3 + 16);
+    for (int i = 0; i < numbers.size(); i++) {
+      strings.add(Long.toString(numbers.get(i)));
+    }
+    return strings;
+  }
+
+  /** The ids as numbers, in order, or null when one is not a plain decimal long. */
+  private static OrderedLongSet numbers(Collection<String> ids) {
+    OrderedLongSet numbers = new OrderedLongSet(ids.size());
+    for (String id : ids) {
+      long value = PoolDanmaku.plainDecimal(id);
+      if (value < 0) {
+        return null;
+      }
+      numbers.add(value);
+    }
+    return numbers;
+  }
+
+  private Result acceptStrings(Pool pool) {
     List<PoolDanmaku> fresh = new ArrayList<>();
     LinkedHashSet<String> thisRead = new LinkedHashSet<>(pool.danmaku().size() * 4 / 3 + 16);
     int duplicates = 0;
@@ -82,11 +194,11 @@ public final class PartDeduper {
   }
 
   public int rememberedIds() {
-    return ids.size();
+    return numbers != null ? numbers.size() : ids.size();
   }
 
   public JsonObject snapshot() {
-    String packed = pack(ids);
+    String packed = numbers != null ? pack(numbers) : pack(ids);
     JsonObject snapshot = packed != null ? new JsonObject().put(PACKED, packed)
         : new JsonObject().put(LISTED, new JsonArray(new ArrayList<>(ids)));
     return snapshot.put("reads", reads);
@@ -103,9 +215,9 @@ public final class PartDeduper {
       return deduper;
     }
     if (snapshot.getValue(PACKED) instanceof String packed) {
-      LinkedHashSet<String> restored = unpack(packed);
+      OrderedLongSet restored = unpackNumbers(packed);
       if (restored != null) {
-        deduper.ids = trim(restored, MAX_IDS);
+        deduper.numbers = restored.newest(MAX_IDS);
       }
     } else if (snapshot.getValue(LISTED) instanceof JsonArray list) {
       LinkedHashSet<String> restored = new LinkedHashSet<>();
@@ -114,7 +226,14 @@ public final class PartDeduper {
           restored.add(s);
         }
       }
-      deduper.ids = trim(restored, MAX_IDS);
+      restored = trim(restored, MAX_IDS);
+      OrderedLongSet asNumbers = numbers(restored);
+      if (asNumbers != null) {
+        deduper.numbers = asNumbers;
+      } else {
+        deduper.numbers = null;
+        deduper.ids = restored;
+      }
     }
     if (snapshot.getValue("reads") instanceof Number n) {
       deduper.reads = Math.max(0, n.longValue());
@@ -124,14 +243,17 @@ public final class PartDeduper {
 
   /** The ids packed, or null when one is not a plain decimal long (it would not come back the same). */
   static String pack(Collection<String> ids) {
-    byte[] out = new byte[ids.size() * 10];
+    OrderedLongSet numbers = numbers(ids);
+    return numbers == null || numbers.size() != ids.size() ? null : pack(numbers);
+  }
+
+  /** The numbers packed as {@link #pack(Collection)} packs their decimals. */
+  private static String pack(OrderedLongSet numbers) {
+    byte[] out = new byte[numbers.size() * 10];
     int at = 0;
     long previous = 0;
-    for (String id : ids) {
-      long value = plainDecimal(id);
-      if (value < 0) {
-        return null;
-      }
+    for (int i = 0; i < numbers.size(); i++) {
+      long value = numbers.get(i);
       long delta = value - previous;
       previous = value;
       long zigzag = (delta << 1) ^ (delta >> 63);
@@ -146,13 +268,18 @@ public final class PartDeduper {
 
   /** The ids of {@link #pack}, in order; null when {@code packed} is not what pack writes. */
   static LinkedHashSet<String> unpack(String packed) {
+    OrderedLongSet numbers = unpackNumbers(packed);
+    return numbers == null ? null : strings(numbers);
+  }
+
+  private static OrderedLongSet unpackNumbers(String packed) {
     byte[] in;
     try {
       in = Base64.getDecoder().decode(packed);
     } catch (IllegalArgumentException e) {
       return null;
     }
-    LinkedHashSet<String> ids = new LinkedHashSet<>(in.length * 4 / 3 + 16);
+    OrderedLongSet ids = new OrderedLongSet(in.length);
     long previous = 0;
     int at = 0;
     while (at < in.length) {
@@ -174,30 +301,9 @@ public final class PartDeduper {
         return null;
       }
       previous = value;
-      ids.add(Long.toString(value));
+      ids.add(value);
     }
     return ids;
-  }
-
-  /** The value of an id written as a long is written ({@code 0}, or digits without a leading zero), else -1. */
-  private static long plainDecimal(String id) {
-    int n = id.length();
-    if (n == 0 || n > 19 || (id.charAt(0) == '0' && n > 1)) {
-      return -1;
-    }
-    long value = 0;
-    for (int i = 0; i < n; i++) {
-      char c = id.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      value = value * 10 + (c - '0');
-      if (value < 0) {
-        // Past Long.MAX_VALUE (only 19 digits can get there).
-        return -1;
-      }
-    }
-    return value;
   }
 
   private static LinkedHashSet<String> trim(LinkedHashSet<String> ids, int capacity) {

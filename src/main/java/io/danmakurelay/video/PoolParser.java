@@ -283,17 +283,23 @@ public final class PoolParser {
       }
       int idFrom = j + 1;
       int k = idFrom;
+      long id = 0;
       while (k < n && c[k] != ',') {
-        if (c[k] < '0' || c[k] > '9') {
+        char ch = c[k];
+        if (ch < '0' || ch > '9') {
           return null;
         }
+        id = id * 10 + (ch - '0');
         k++;
       }
       if (k == idFrom || k - idFrom > 20) {
         return null;
       }
+      // PoolDanmaku.plainDecimal's value: 20 digits, a leading zero or past Long.MAX_VALUE (19 digits below 2^64
+      // wrap once, to a negative) are not a long as written.
+      long idValue = k - idFrom > 19 || (c[idFrom] == '0' && k - idFrom > 1) || id < 0 ? -1 : id;
       return new PoolDanmaku(p.substring(idFrom, k), progressMs, (int) mode, (int) size, color, ctime, (int) pool,
-          p.substring(hashFrom, j), text, p);
+          p.substring(hashFrom, j), text, p, idValue);
     }
 
     /** The digits from {@link #at} to the next comma (or the end) if 1 to 12 of them within [min, max], else -1. */

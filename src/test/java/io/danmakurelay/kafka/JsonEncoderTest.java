@@ -90,6 +90,55 @@ class JsonEncoderTest {
     }
   }
 
+  @Test
+  @DisplayName("strings that start plain and turn to escapes, non-ASCII or surrogates at any position (and strings of "
+      + "any mix of them) encode byte for byte as Vert.x encodes them")
+  void stringsSameBytesAsVertx() {
+    char[] kinds = {'a', '~', '\u007f', ' ', '"', '\\', '\n', '\u0001', '\u001f', '\u00e9', '\u00ff', '\u0100', '\u07ff',
+        '\u0800', '\u4e2d', '\u4e22', '\ud83d', '\ude00', '\uffff'};
+    java.util.Random random = new java.util.Random(12);
+    List<String> strings = new ArrayList<>(List.of("", "1700031000000001", "12.34500,1,25,16777215,1500000000,0,ab,1"));
+    for (char kind : kinds) {
+      for (int plain = 0; plain < 40; plain += 7) {
+        strings.add("x".repeat(plain) + kind + "tail" + kind);
+      }
+    }
+    for (int i = 0; i < 2_000; i++) {
+      StringBuilder s = new StringBuilder();
+      int length = random.nextInt(60);
+      for (int j = 0; j < length; j++) {
+        s.append(random.nextInt(3) == 0 ? kinds[random.nextInt(kinds.length)] : (char) (0x20 + random.nextInt(0x5f)));
+      }
+      strings.add(s.toString());
+    }
+    FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
+    JsonEncoder encoder = new JsonEncoder();
+    for (String s : strings) {
+      JsonObject value = RecordValues.videoDanmaku(part, s, 1500, 1, 25, 0xFFFFFFL, 1500000000, 0, s, s,
+          1764388801234L, s);
+      assertThat(encoder.encode(value)).as("%s", s).isEqualTo(value.toBuffer().getBytes());
+    }
+  }
+
+  @Test
+  @DisplayName("Longs shared between values (one boxed fetched_at, the colour white) and Longs that differ in each, in any "
+      + "order, encode byte for byte as Vert.x encodes them")
+  void sharedLongsSameBytesAsVertx() {
+    FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
+    java.util.Random random = new java.util.Random(12);
+    Long[] shared = {1764388801234L, 1764388809999L, 0L, Long.MIN_VALUE, Long.MAX_VALUE, -1L};
+    JsonEncoder encoder = new JsonEncoder();
+    for (int i = 0; i < 500; i++) {
+      Long fetchedAt = random.nextInt(4) == 0 ? Long.valueOf(random.nextLong()) : shared[random.nextInt(shared.length)];
+      long color = random.nextBoolean() ? 0xFFFFFFL : random.nextInt(0x1000000);
+      JsonObject value = RecordValues.videoDanmaku(part, "1", random.nextLong(), 1, 25, color, random.nextInt(), 0, "ab",
+          "x", fetchedAt, "p");
+      assertThat(encoder.encode(value)).as("value %d", i).isEqualTo(value.toBuffer().getBytes());
+      JsonObject map = new JsonObject().put("a", fetchedAt).put("b", shared[random.nextInt(shared.length)]);
+      assertThat(encoder.encode(map)).isEqualTo(map.toBuffer().getBytes());
+    }
+  }
+
   private static PollResult.Success window(String... texts) {
     StringBuilder items = new StringBuilder();
     for (int i = 0; i < texts.length; i++) {

@@ -61,4 +61,16 @@ class FieldMapTest {
     assertThatThrownBy(() -> new FieldMap(new FieldMap.Shape("aid", "cid"), head, new Object[2]))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  @DisplayName("a shape that took one head still refuses another head whose names it does not start with, every time")
+  void checkedPerHead() {
+    FieldMap ok = new FieldMap(shape, head, new Object[4]);
+    assertThat(ok).containsEntry("cid", 1L);
+    FieldMap.Head other = new FieldMap.Head(new FieldMap(2).append("aid", 2L).append("cid", 1L));
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> new FieldMap(shape, other, new Object[4])).isInstanceOf(IllegalArgumentException.class);
+      assertThat(new FieldMap(shape, head, new Object[4])).containsEntry("aid", 2L);
+    }
+  }
 }

@@ -14,7 +14,12 @@ class PoolFieldsTest {
       "0.00000,9,1000,0,99999999999,99,ABCdef0123456789abcdef0123456789,12345678901234567890,extra,0",
       "1234567890123456.75,1,1,16777215,0,0,中文,1",
       "7,4,18,255,1,1,a,0",
-      "0.9995,5,25,16711680,1500000001,1,d2c8f1a3,3476543210,10"};
+      "0.9995,5,25,16711680,1500000001,1,d2c8f1a3,3476543210,10",
+      // dmids at and past a long's end, and with a leading zero: not a number for the deduper, still valid.
+      "1,1,25,0,0,0,a,9223372036854775807",
+      "1,1,25,0,0,0,a,9223372036854775808",
+      "1,1,25,0,0,0,a,9999999999999999999",
+      "1,1,25,0,0,0,a,0123"};
 
   /** Characters a mutation puts in: the ones the checks look at, and a few they must refuse. */
   static final String ALPHABET = "0123456789.,,,,-+ xXaZ中\u00e9\u0661\uD83D\uDE00\b";
@@ -45,7 +50,7 @@ class PoolFieldsTest {
 
   @Test
   @DisplayName("200,000 mutated p attributes: the one pass accepts exactly what the field-by-field checks accept, "
-      + "with the same values")
+      + "with the same values (the dmid's number too)")
   void sameAsTheChecksItReplaces() {
     SplittableRandom rng = new SplittableRandom(12);
     PoolParser.Fields fields = new PoolParser.Fields();
@@ -53,7 +58,11 @@ class PoolFieldsTest {
     for (int i = 0; i < 200_000; i++) {
       String p = i < VALID.length ? VALID[i] : mutate(rng, VALID[rng.nextInt(VALID.length)]);
       PoolDanmaku expected = PoolParser.read(p, "t", null);
-      assertThat(fields.read(p, "t")).as(p).isEqualTo(expected);
+      PoolDanmaku read = fields.read(p, "t");
+      assertThat(read).as(p).isEqualTo(expected);
+      if (read != null) {
+        assertThat(read.dmidValue()).as(p).isEqualTo(PoolDanmaku.plainDecimal(read.dmid()));
+      }
       if (expected != null) {
         accepted++;
       }
