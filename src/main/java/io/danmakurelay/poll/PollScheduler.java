@@ -368,22 +368,16 @@ public final class PollScheduler {
     return Math.min(due, Math.max(early, room.backoffUntilMs));
   }
 
-  /**
-   * The polls per second the plan may divide: what the gate can grant, round trips paid. Dividing the nominal
-   * budget instead overspends by the round trips' share (5% at 50 ms), and the scheduler then stretches every
-   * room alike, the busiest (at minIntervalMs, each poll near the 10-message window) included.
-   */
-  private double effectiveRate(long nowMs) {
-    return gate.sustainableRate(nowMs);
-  }
-
   private void maybeRebalance(long nowMs) {
     if (!rebalanceNeeded && nowMs - lastRebalanceAt < REBALANCE_EVERY_MS && nowMs >= lastRebalanceAt) {
       return;
     }
     rebalanceNeeded = false;
     lastRebalanceAt = nowMs;
-    strategy.rebalance(effectiveRate(nowMs), nowMs);
+    // The plan divides what the gate can grant, round trips paid. Dividing the nominal budget instead overspends by
+    // the round trips' share (5% at 50 ms), and the scheduler then stretches every room alike, the busiest (at
+    // minIntervalMs, each poll near the 10-message window) included.
+    strategy.rebalance(gate.sustainableRate(nowMs), nowMs);
     for (Room room : rooms.values()) {
       if (room.state != RoomState.INVALID) {
         room.intervalMs = strategy.intervalMs(room.roomId);
