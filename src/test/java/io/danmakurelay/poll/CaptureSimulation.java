@@ -174,12 +174,7 @@ public final class CaptureSimulation {
   public record Watched(Result result, double watchedCapture, long watchedMaxPollGapMs, List<RoomFigures> rooms) {}
 
   /** One room of a run, by Zipf rank: its true rate, the polls per second it got in the measured period, its capture. */
-  public record RoomFigures(int rank, double rate, double pollsPerSecond, long generated, long captured) {
-
-    public double capture() {
-      return generated == 0 ? 1 : (double) captured / generated;
-    }
-  }
+  public record RoomFigures(int rank, double rate, double pollsPerSecond, long generated, long captured) {}
 
   public static Watched runWatched(Scenario scenario, long... watchedRanks) {
     double[] rates = zipfRates(scenario.rooms(), scenario.zipf(), scenario.totalRate());
@@ -573,7 +568,7 @@ public final class CaptureSimulation {
         for (int to : bands) {
           double rate = 0;
           double relayPolls = 0;
-          double oraclePolls = 0;
+          double bandOraclePolls = 0;
           double spentPolls = 0;
           double oracleCaptured = 0;
           long generated = 0;
@@ -582,15 +577,15 @@ public final class CaptureSimulation {
             RoomFigures f = w.rooms().get(k - 1);
             rate += f.rate();
             relayPolls += f.pollsPerSecond();
-            oraclePolls += atBudget[k - 1];
+            bandOraclePolls += atBudget[k - 1];
             spentPolls += atSpent[k - 1];
-            oracleCaptured += atBudget[k - 1] * expectedMinPoisson(f.rate() / atBudget[k - 1], 10);
+            oracleCaptured += atBudget[k - 1] * expectedMinPoisson(f.rate() / atBudget[k - 1], WINDOW);
             generated += f.generated();
             captured += f.captured();
           }
           double relayCapture = generated == 0 ? 1 : (double) captured / generated;
           System.out.printf(Locale.ROOT, "  %4d-%-4d %7.2f         %7.3f %7.3f %7.3f          %6.1f%% %6.1f%%  %7.2f%n",
-              from, to, rate, relayPolls, oraclePolls, spentPolls, 100 * relayCapture, 100 * oracleCaptured / rate,
+              from, to, rate, relayPolls, bandOraclePolls, spentPolls, 100 * relayCapture, 100 * oracleCaptured / rate,
               oracleCaptured - relayCapture * rate);
           from = to + 1;
         }
