@@ -298,8 +298,8 @@ public final class PoolParser {
       // PoolDanmaku.plainDecimal's value: 20 digits, a leading zero or past Long.MAX_VALUE (19 digits below 2^64
       // wrap once, to a negative) are not a long as written.
       long idValue = k - idFrom > 19 || (c[idFrom] == '0' && k - idFrom > 1) || id < 0 ? -1 : id;
-      return new PoolDanmaku(p.substring(idFrom, k), progressMs, (int) mode, (int) size, color, ctime, (int) pool,
-          p.substring(hashFrom, j), text, p, idValue);
+      return PoolDanmaku.inP(p, idFrom, k, progressMs, (int) mode, (int) size, color, ctime, (int) pool, hashFrom, j,
+          text, idValue);
     }
 
     /** The digits from {@link #at} to the next comma (or the end) if 1 to 12 of them within [min, max], else -1. */
