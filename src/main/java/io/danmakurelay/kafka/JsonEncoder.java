@@ -224,8 +224,13 @@ final class JsonEncoder {
       if (v instanceof String str) {
         string(str, 0, str.length());
       } else if (v instanceof StringSlice slice) {
-        // A part of another String (a pool danmaku's dmid and hash, in its p): written from it, as its substring would be.
-        string(slice.source(), slice.from(), slice.to());
+        // A part of another String (a pool danmaku's dmid and hash, in its p): written from it, as its substring would be;
+        // copied as it is when its maker checked it needs neither an escape nor UTF-8 (a parsed p, a dmid's digits).
+        if (slice.plainAscii()) {
+          plainAscii(slice.source(), slice.from(), slice.to());
+        } else {
+          string(slice.source(), slice.from(), slice.to());
+        }
       } else if (v instanceof Long l) {
         longAt(i, l);
       } else if (v instanceof Integer n) {
@@ -259,6 +264,19 @@ final class JsonEncoder {
       nameBytesAt[position] = name(name).asQuotedUTF8();
     }
     return nameBytesAt[position];
+  }
+
+  /** {@code s[from, to)}, each character printable ASCII that needs no escape, as a JSON string: its bytes in quotes. */
+  @SuppressWarnings("deprecation")
+  private void plainAscii(String s, int from, int to) {
+    int n = to - from;
+    ensure(n + 2);
+    byte[] b = buf;
+    b[len++] = '"';
+    // Each char's low byte: exact for ASCII, an array copy for a Latin-1 String.
+    s.getBytes(from, to, b, len);
+    len += n;
+    b[len++] = '"';
   }
 
   /**

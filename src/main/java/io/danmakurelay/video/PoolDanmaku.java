@@ -8,7 +8,9 @@ import java.util.Objects;
  * accessors, equality and string form. As the parser reads it ({@code PoolParser.Fields}), the dmid and sender hash are
  * kept as where they stand in {@code rawP}, not as substrings of their own (a pool has thousands of items, and a read
  * publishes each id as it stands in {@code p}): {@link #dmid()} and {@link #senderHash()} cut them when asked, and a
- * record value carries them as {@link StringSlice}s ({@link #dmidChars()}, {@link #senderHashChars()}).
+ * record value carries them as {@link StringSlice}s ({@link #dmidChars()}, {@link #senderHashChars()}); and the
+ * parser's pass over {@code p} tells whether all of it is printable ASCII that JSON does not escape (the usual {@code p}),
+ * which the record value passes on to the encoder ({@link #rawPChars()}).
  */
 public final class PoolDanmaku {
 
@@ -29,6 +31,8 @@ public final class PoolDanmaku {
   private final int pool;
   private final String text;
   private final long dmidValue;
+  /** Whether the parser found every character of {@link #rawP} printable ASCII that JSON writes as it is. */
+  private final boolean plainP;
 
   /**
    * @param dmid       field 8, the danmaku's unique id (digits)
@@ -43,7 +47,7 @@ public final class PoolDanmaku {
   public PoolDanmaku(String dmid, long progressMs, int mode, int fontsize, long color, long ctime, int pool,
       String senderHash, String text, String rawP, long dmidValue) {
     this(Objects.requireNonNull(dmid, "dmid"), -1, -1, progressMs, mode, fontsize, color, ctime, pool,
-        Objects.requireNonNull(senderHash, "senderHash"), -1, -1, text, rawP, dmidValue);
+        Objects.requireNonNull(senderHash, "senderHash"), -1, -1, text, rawP, dmidValue, false);
   }
 
   public PoolDanmaku(String dmid, long progressMs, int mode, int fontsize, long color, long ctime, int pool,
@@ -51,15 +55,21 @@ public final class PoolDanmaku {
     this(dmid, progressMs, mode, fontsize, color, ctime, pool, senderHash, text, rawP, plainDecimal(dmid));
   }
 
-  /** As the parser reads it: the dmid at {@code rawP[dmidFrom, dmidTo)}, the sender hash at {@code [hashFrom, hashTo)}. */
+  /**
+   * As the parser reads it: the dmid at {@code rawP[dmidFrom, dmidTo)} (its digits checked), the sender hash at
+   * {@code [hashFrom, hashTo)}; {@code plainP}: every character of {@code rawP} was found within {@code 0x20..0x7F}
+   * and neither {@code "} nor {@code \}.
+   */
   static PoolDanmaku inP(String rawP, int dmidFrom, int dmidTo, long progressMs, int mode, int fontsize, long color,
-      long ctime, int pool, int hashFrom, int hashTo, String text, long dmidValue) {
+      long ctime, int pool, int hashFrom, int hashTo, String text, long dmidValue, boolean plainP) {
     return new PoolDanmaku(null, dmidFrom, dmidTo, progressMs, mode, fontsize, color, ctime, pool, null, hashFrom,
-        hashTo, text, rawP, dmidValue);
+        hashTo, text, rawP, dmidValue, plainP);
   }
 
   private PoolDanmaku(String dmid, int dmidFrom, int dmidTo, long progressMs, int mode, int fontsize, long color,
-      long ctime, int pool, String senderHash, int hashFrom, int hashTo, String text, String rawP, long dmidValue) {
+      long ctime, int pool, String senderHash, int hashFrom, int hashTo, String text, String rawP, long dmidValue,
+      boolean plainP) {
+    this.plainP = plainP;
     this.dmid = dmid;
     this.dmidFrom = dmidFrom;
     this.dmidTo = dmidTo;
@@ -82,9 +92,9 @@ public final class PoolDanmaku {
     return dmid != null ? dmid : rawP.substring(dmidFrom, dmidTo);
   }
 
-  /** The dmid as a record value carries it: a slice of {@link #rawP()} when it was read from it. */
+  /** The dmid as a record value carries it: a slice of {@link #rawP()} when it was read from it (its digits checked). */
   public CharSequence dmidChars() {
-    return dmid != null ? dmid : new StringSlice(rawP, dmidFrom, dmidTo);
+    return dmid != null ? dmid : StringSlice.ofPlainAscii(rawP, dmidFrom, dmidTo);
   }
 
   public long progressMs() {
@@ -118,7 +128,10 @@ public final class PoolDanmaku {
 
   /** The sender hash as a record value carries it: a slice of {@link #rawP()} when it was read from it. */
   public CharSequence senderHashChars() {
-    return senderHash != null ? senderHash : new StringSlice(rawP, hashFrom, hashTo);
+    if (senderHash != null) {
+      return senderHash;
+    }
+    return plainP ? StringSlice.ofPlainAscii(rawP, hashFrom, hashTo) : new StringSlice(rawP, hashFrom, hashTo);
   }
 
   public String text() {
@@ -128,6 +141,14 @@ public final class PoolDanmaku {
   /** The {@code p} attribute exactly as received. */
   public String rawP() {
     return rawP;
+  }
+
+  /**
+   * {@link #rawP()} as a record value carries it: all of it as a {@link StringSlice#ofPlainAscii} slice when the parser
+   * found it so, else the String.
+   */
+  public CharSequence rawPChars() {
+    return plainP ? StringSlice.ofPlainAscii(rawP, 0, rawP.length()) : rawP;
   }
 
   /** The dmid as a number when it is written as a long is, else -1 (see the constructor). */

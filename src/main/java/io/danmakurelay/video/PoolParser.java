@@ -270,11 +270,16 @@ public final class PoolParser {
       }
       int hashFrom = at;
       int j = hashFrom;
+      // Fields 1 to 6 are digits, dots and commas, the dmid digits: p is plain ASCII (PoolDanmaku.rawPChars) unless the
+      // hash or what follows the dmid holds something else.
+      boolean plain = true;
       while (j < n && c[j] != ',') {
         char ch = c[j];
-        if (!((ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch >= 0x80
-            && Character.isLetterOrDigit(ch)))) {
-          return null;
+        if (!((ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))) {
+          if (!(ch >= 0x80 && Character.isLetterOrDigit(ch))) {
+            return null;
+          }
+          plain = false;
         }
         j++;
       }
@@ -298,8 +303,12 @@ public final class PoolParser {
       // PoolDanmaku.plainDecimal's value: 20 digits, a leading zero or past Long.MAX_VALUE (19 digits below 2^64
       // wrap once, to a negative) are not a long as written.
       long idValue = k - idFrom > 19 || (c[idFrom] == '0' && k - idFrom > 1) || id < 0 ? -1 : id;
+      for (int t = k; t < n && plain; t++) {
+        char ch = c[t];
+        plain = ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+      }
       return PoolDanmaku.inP(p, idFrom, k, progressMs, (int) mode, (int) size, color, ctime, (int) pool, hashFrom, j,
-          text, idValue);
+          text, idValue, plain);
     }
 
     /** The digits from {@link #at} to the next comma (or the end) if 1 to 12 of them within [min, max], else -1. */

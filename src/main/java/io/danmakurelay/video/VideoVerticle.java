@@ -811,7 +811,7 @@ public final class VideoVerticle extends VerticleBase {
     Long fetchedAt = now;
     for (PoolDanmaku d : fresh) {
       items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmidChars(), d.progressMs(),
-          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHashChars(), d.text(), fetchedAt, d.rawP()),
+          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHashChars(), d.text(), fetchedAt, d.rawPChars()),
           d.ctime() * 1000));
     }
     return items;

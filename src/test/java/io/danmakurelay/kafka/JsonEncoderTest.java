@@ -140,6 +140,7 @@ class JsonEncoderTest {
     FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
     JsonEncoder sliced = new JsonEncoder();
     JsonEncoder plain = new JsonEncoder();
+    int plainCuts = 0;
     for (String p : sources) {
       for (int cut = 0; cut < 6; cut++) {
         int from = random.nextInt(p.length() + 1);
@@ -159,12 +160,23 @@ class JsonEncoderTest {
         assertThat(withSlices.getString("sender_hash")).isEqualTo(p.substring(hashFrom));
         assertThat(withSlices).isEqualTo(withStrings);
         assertThat(withSlices.copy().getValue("id")).isEqualTo(p.substring(from, to));
+        // A slice promised plain ASCII (what the parser promises only after checking) is copied as it is.
+        if (p.substring(from, to).chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+          JsonObject plainSlices = RecordValues.videoDanmaku(part, StringSlice.ofPlainAscii(p, from, to), 1500, 1, 25,
+              0xFFFFFFL, 1500000000, 0, hash, "t", 1764388801234L, StringSlice.ofPlainAscii(p, from, to));
+          JsonObject plainStrings = RecordValues.videoDanmaku(part, p.substring(from, to), 1500, 1, 25, 0xFFFFFFL,
+              1500000000, 0, p.substring(hashFrom), "t", 1764388801234L, p.substring(from, to));
+          assertThat(sliced.encode(plainSlices)).isEqualTo(plainStrings.toBuffer().getBytes());
+          assertThat(plainSlices.toBuffer().getBytes()).isEqualTo(plainStrings.toBuffer().getBytes());
+          plainCuts++;
+        }
         // The generator path (a value holding a type the direct path does not write) writes a slice as its string.
         JsonObject odd = new JsonObject().put("id", id).put("flag", true);
         assertThat(sliced.encode(odd)).isEqualTo(new JsonObject().put("id", p.substring(from, to)).put("flag", true)
             .toBuffer().getBytes());
       }
     }
+    assertThat(plainCuts).isGreaterThan(1_000);
   }
 
   @Test
