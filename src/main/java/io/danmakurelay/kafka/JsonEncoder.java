@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RawJson;
+import io.danmakurelay.pipeline.StringSlice;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
@@ -21,8 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Encodes a batch's record values to UTF-8 JSON: the same bytes as {@link JsonObject#toBuffer()} (Vert.x's own
  * encoding of its JSON types, Jackson's {@code UTF8JsonGenerator} with its default features). A value on a
- * {@link FieldMap} of strings, integers and raw bytes (a video pool's danmaku, a polled message) is written straight into one
- * byte buffer, its {@link FieldMap#head() head} (the part's cid, aid, bvid, page) encoded once per batch; any other
+ * {@link FieldMap} of strings (or {@link StringSlice}s of strings), integers and raw bytes (a video pool's danmaku, a
+ * polled message) is written straight into one byte buffer, its {@link FieldMap#head() head} (the part's cid, aid,
+ * bvid, page) encoded once per batch; any other
  * value goes through one streaming generator for the whole batch, without the object mapper's per-value serializer
  * provider and buffer pool. A {@link RawJson} inside a value (a polled item's bytes as received) is written as its
  * bytes. Not thread-safe: one per batch.
@@ -85,6 +87,8 @@ final class JsonEncoder {
   private void value(Object v) throws IOException {
     if (v instanceof String s) {
       generator.writeString(s);
+    } else if (v instanceof StringSlice slice) {
+      generator.writeString(slice.toString());
     } else if (v instanceof Long l) {
       generator.writeNumber(l);
     } else if (v instanceof Integer i) {
@@ -199,7 +203,8 @@ final class JsonEncoder {
   }
 
   private static boolean directType(Object v) {
-    return v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson;
+    return v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson
+        || v instanceof StringSlice;
   }
 
   /** Fields {@code [from, to)}, every value of a {@link #directType}. */
@@ -217,7 +222,15 @@ final class JsonEncoder {
       buf[len++] = '"';
       buf[len++] = ':';
       if (v instanceof String str) {
-        string(str);
+        string(str, 0, str.length());
+      } else if (v instanceof StringSlice slice) {
+        // A part of another String (a pool danmaku's dmid and hash, in its p): written from it, as its substring would be;
+        // copied as it is when its maker checked it needs neither an escape nor UTF-8 (a parsed p, a dmid's digits).
+        if (slice.plainAscii()) {
+          plainAscii(slice.source(), slice.from(), slice.to());
+        } else {
+          string(slice.source(), slice.from(), slice.to());
+        }
       } else if (v instanceof Long l) {
         longAt(i, l);
       } else if (v instanceof Integer n) {
@@ -253,14 +266,30 @@ final class JsonEncoder {
     return nameBytesAt[position];
   }
 
-  /** A JSON string as Jackson writes it: its escapes, UTF-8 for the rest, each surrogate as a six-character escape. */
+  /** {@code s[from, to)}, each character printable ASCII that needs no escape, as a JSON string: its bytes in quotes. */
   @SuppressWarnings("deprecation")
-  private void string(String s) {
-    int n = s.length();
+  private void plainAscii(String s, int from, int to) {
+    int n = to - from;
+    ensure(n + 2);
+    byte[] b = buf;
+    b[len++] = '"';
+    // Each char's low byte: exact for ASCII, an array copy for a Latin-1 String.
+    s.getBytes(from, to, b, len);
+    len += n;
+    b[len++] = '"';
+  }
+
+  /**
+   * {@code s[from, to)} as a JSON string as Jackson writes it: its escapes, UTF-8 for the rest, each surrogate as a
+   * six-character escape.
+   */
+  @SuppressWarnings("deprecation")
+  private void string(String s, int from, int to) {
+    int n = to - from;
     if (chars.length < n) {
       chars = new char[Math.max(n, chars.length * 2)];
     }
-    s.getChars(0, n, chars, 0);
+    s.getChars(from, to, chars, 0);
     ensure(n * 6 + 2);
     byte[] b = buf;
     int at = len;
@@ -277,7 +306,7 @@ final class JsonEncoder {
       }
       plain++;
     }
-    s.getBytes(0, plain, b, at);
+    s.getBytes(from, from + plain, b, at);
     at += plain;
     for (int i = plain; i < n; i++) {
       char c = chars[i];

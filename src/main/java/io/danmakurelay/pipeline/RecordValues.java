@@ -75,10 +75,12 @@ public final class RecordValues {
 
   /**
    * The same with {@code fetched_at} boxed by the caller, once for a read's thousands of values. Their 15 fields share
-   * one array of names ({@link FieldMap.Shape}): each value holds only its own values.
+   * one array of names ({@link FieldMap.Shape}): each value holds only its own values. {@code dmid} and
+   * {@code senderHash} are Strings or {@link StringSlice}s of {@code rawP} (a parsed pool's: no substring per value),
+   * {@code rawP} a String or a slice of all of it (one the parser found plain ASCII).
    */
-  public static JsonObject videoDanmaku(FieldMap.Head part, String dmid, long progressMs, int mode, int fontsize,
-      long color, long ctime, int pool, String senderHash, String text, Long fetchedAt, String rawP) {
+  public static JsonObject videoDanmaku(FieldMap.Head part, CharSequence dmid, long progressMs, int mode, int fontsize,
+      long color, long ctime, int pool, CharSequence senderHash, String text, Long fetchedAt, CharSequence rawP) {
     Object[] values = new Object[VIDEO_DANMAKU.size()];
     values[4] = dmid;
     values[5] = progressMs;

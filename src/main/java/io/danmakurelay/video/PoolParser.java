@@ -216,6 +216,19 @@ public final class PoolParser {
    * method (bad items are few). One per parse, reusing its buffer.
    */
   static final class Fields {
+    /** The ASCII letters and digits. */
+    private static final boolean[] ASCII_ALNUM = new boolean[0x80];
+
+    static {
+      for (char ch = '0'; ch <= '9'; ch++) {
+        ASCII_ALNUM[ch] = true;
+      }
+      for (char ch = 'a'; ch <= 'z'; ch++) {
+        ASCII_ALNUM[ch] = true;
+        ASCII_ALNUM[ch - 'a' + 'A'] = true;
+      }
+    }
+
     private char[] c = new char[128];
     private int n;
     /** Where the next field starts; past the end when the field just read was the attribute's last. */
@@ -228,22 +241,22 @@ public final class PoolParser {
       }
       p.getChars(0, n, c, 0);
       char[] c = this.c;
+      // Each loop stops at the first character its field does not allow, which must then be the comma after it: one
+      // test per character ((char) (ch - '0') > 9 for "not a digit"), the rare ones sorted out after.
       // Field 1: seconds, digits with at most one dot inside, 1 to 20 characters.
       int i = 0;
       int dot = -1;
-      while (i < n && c[i] != ',') {
+      while (i < n) {
         char ch = c[i];
-        if (ch == '.') {
-          if (dot >= 0) {
-            return null;
+        if ((char) (ch - '0') > 9) {
+          if (ch != '.' || dot >= 0) {
+            break;
           }
           dot = i;
-        } else if (ch < '0' || ch > '9') {
-          return null;
         }
         i++;
       }
-      if (i == 0 || i > 20 || dot == 0 || dot == i - 1 || i == n) {
+      if (i == n || c[i] != ',' || i == 0 || i > 20 || dot == 0 || dot == i - 1) {
         return null;
       }
       long progressMs = millis(p, c, i, dot);
@@ -270,36 +283,49 @@ public final class PoolParser {
       }
       int hashFrom = at;
       int j = hashFrom;
-      while (j < n && c[j] != ',') {
+      // Fields 1 to 6 are digits, dots and commas, the dmid digits: p is plain ASCII (PoolDanmaku.rawPChars) unless the
+      // hash or what follows the dmid holds something else.
+      boolean plain = true;
+      while (j < n) {
         char ch = c[j];
-        if (!((ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch >= 0x80
-            && Character.isLetterOrDigit(ch)))) {
+        if (ch < 0x80) {
+          // A table, not digit-or-letter tests: a hex hash mixes both, and those branches would go either way.
+          if (!ASCII_ALNUM[ch]) {
+            break;
+          }
+        } else if (Character.isLetterOrDigit(ch)) {
+          plain = false;
+        } else {
           return null;
         }
         j++;
       }
-      if (j == hashFrom || j - hashFrom > 32 || j == n) {
+      if (j == n || c[j] != ',' || j == hashFrom || j - hashFrom > 32) {
         return null;
       }
       int idFrom = j + 1;
       int k = idFrom;
       long id = 0;
-      while (k < n && c[k] != ',') {
-        char ch = c[k];
-        if (ch < '0' || ch > '9') {
-          return null;
+      while (k < n) {
+        int digit = (char) (c[k] - '0');
+        if (digit > 9) {
+          break;
         }
-        id = id * 10 + (ch - '0');
+        id = id * 10 + digit;
         k++;
       }
-      if (k == idFrom || k - idFrom > 20) {
+      if ((k < n && c[k] != ',') || k == idFrom || k - idFrom > 20) {
         return null;
       }
       // PoolDanmaku.plainDecimal's value: 20 digits, a leading zero or past Long.MAX_VALUE (19 digits below 2^64
       // wrap once, to a negative) are not a long as written.
       long idValue = k - idFrom > 19 || (c[idFrom] == '0' && k - idFrom > 1) || id < 0 ? -1 : id;
-      return new PoolDanmaku(p.substring(idFrom, k), progressMs, (int) mode, (int) size, color, ctime, (int) pool,
-          p.substring(hashFrom, j), text, p, idValue);
+      for (int t = k; t < n && plain; t++) {
+        char ch = c[t];
+        plain = ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+      }
+      return PoolDanmaku.inP(p, idFrom, k, progressMs, (int) mode, (int) size, color, ctime, (int) pool, hashFrom, j,
+          text, idValue, plain);
     }
 
     /** The digits from {@link #at} to the next comma (or the end) if 1 to 12 of them within [min, max], else -1. */
@@ -308,16 +334,20 @@ public final class PoolParser {
       int from = at;
       int i = from;
       long v = 0;
-      while (i < n && c[i] != ',') {
-        char ch = c[i];
-        if (ch < '0' || ch > '9' || i - from >= 12) {
-          return -1;
+      while (i < n) {
+        int digit = (char) (c[i] - '0');
+        if (digit > 9) {
+          break;
         }
-        v = v * 10 + (ch - '0');
+        v = v * 10 + digit;
         i++;
       }
+      if ((i < n && c[i] != ',') || i == from || i - from > 12) {
+        // A character that is neither a digit nor the comma, no digit, or more than 12 (v may have wrapped: unused).
+        return -1;
+      }
       at = i + 1;
-      return i > from && v >= min && v <= max ? v : -1;
+      return v >= min && v <= max ? v : -1;
     }
 
     /** Field 1, {@code [0, to)} with its dot at {@code dot} (or -1), in ms as {@link PoolParser#millis} reads it. */

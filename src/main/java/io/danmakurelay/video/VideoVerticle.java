@@ -810,8 +810,8 @@ public final class VideoVerticle extends VerticleBase {
     FieldMap.Head part = RecordValues.videoPart(cid, aid, bvid, page);
     Long fetchedAt = now;
     for (PoolDanmaku d : fresh) {
-      items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmid(), d.progressMs(),
-          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHash(), d.text(), fetchedAt, d.rawP()),
+      items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmidChars(), d.progressMs(),
+          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHashChars(), d.text(), fetchedAt, d.rawPChars()),
           d.ctime() * 1000));
     }
     return items;

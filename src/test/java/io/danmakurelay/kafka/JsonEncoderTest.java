@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.danmakurelay.dedupe.RoomDeduper;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RecordValues;
+import io.danmakurelay.pipeline.StringSlice;
 import io.danmakurelay.upstream.PayloadParser;
 import io.danmakurelay.upstream.PollResult;
 import io.vertx.core.buffer.Buffer;
@@ -118,6 +119,64 @@ class JsonEncoderTest {
           1764388801234L, s);
       assertThat(encoder.encode(value)).as("%s", s).isEqualTo(value.toBuffer().getBytes());
     }
+  }
+
+  @Test
+  @DisplayName("a value whose id and sender hash are slices of another string (a parsed pool's, of its p) encodes byte "
+      + "for byte as the same value with those substrings, as Vert.x encodes either, and reads back as those strings")
+  void slicesSameBytesAsSubstrings() {
+    char[] kinds = {'a', '~', '\u007f', ',', '"', '\\', '\n', '\u0001', '\u00e9', '\u0800', '\u4e2d', '\ud83d', '\ude00'};
+    java.util.Random random = new java.util.Random(7);
+    List<String> sources = new ArrayList<>(List.of("", "12.34500,1,25,16777215,1500000000,0,abcdef12,1700031000000001",
+        "1.5,1,25,16777215,1500000000,0,\u4e2d\u6587,42,10"));
+    for (int i = 0; i < 1_000; i++) {
+      StringBuilder s = new StringBuilder();
+      int length = random.nextInt(80);
+      for (int j = 0; j < length; j++) {
+        s.append(random.nextInt(3) == 0 ? kinds[random.nextInt(kinds.length)] : (char) (0x20 + random.nextInt(0x5f)));
+      }
+      sources.add(s.toString());
+    }
+    FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
+    JsonEncoder sliced = new JsonEncoder();
+    JsonEncoder plain = new JsonEncoder();
+    int plainCuts = 0;
+    for (String p : sources) {
+      for (int cut = 0; cut < 6; cut++) {
+        int from = random.nextInt(p.length() + 1);
+        int to = from + random.nextInt(p.length() - from + 1);
+        int hashFrom = random.nextInt(p.length() + 1);
+        StringSlice id = new StringSlice(p, from, to);
+        StringSlice hash = new StringSlice(p, hashFrom, p.length());
+        JsonObject withSlices = RecordValues.videoDanmaku(part, id, 1500, 1, 25, 0xFFFFFFL, 1500000000, 0, hash, "t",
+            1764388801234L, p);
+        JsonObject withStrings = RecordValues.videoDanmaku(part, p.substring(from, to), 1500, 1, 25, 0xFFFFFFL,
+            1500000000, 0, p.substring(hashFrom), "t", 1764388801234L, p);
+        byte[] expected = withStrings.toBuffer().getBytes();
+        assertThat(sliced.encode(withSlices)).as("%s [%d, %d)", p, from, to).isEqualTo(expected)
+            .isEqualTo(plain.encode(withStrings));
+        assertThat(withSlices.toBuffer().getBytes()).isEqualTo(expected);
+        assertThat(withSlices.getString("id")).isEqualTo(p.substring(from, to));
+        assertThat(withSlices.getString("sender_hash")).isEqualTo(p.substring(hashFrom));
+        assertThat(withSlices).isEqualTo(withStrings);
+        assertThat(withSlices.copy().getValue("id")).isEqualTo(p.substring(from, to));
+        // A slice promised plain ASCII (what the parser promises only after checking) is copied as it is.
+        if (p.substring(from, to).chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+          JsonObject plainSlices = RecordValues.videoDanmaku(part, StringSlice.ofPlainAscii(p, from, to), 1500, 1, 25,
+              0xFFFFFFL, 1500000000, 0, hash, "t", 1764388801234L, StringSlice.ofPlainAscii(p, from, to));
+          JsonObject plainStrings = RecordValues.videoDanmaku(part, p.substring(from, to), 1500, 1, 25, 0xFFFFFFL,
+              1500000000, 0, p.substring(hashFrom), "t", 1764388801234L, p.substring(from, to));
+          assertThat(sliced.encode(plainSlices)).isEqualTo(plainStrings.toBuffer().getBytes());
+          assertThat(plainSlices.toBuffer().getBytes()).isEqualTo(plainStrings.toBuffer().getBytes());
+          plainCuts++;
+        }
+        // The generator path (a value holding a type the direct path does not write) writes a slice as its string.
+        JsonObject odd = new JsonObject().put("id", id).put("flag", true);
+        assertThat(sliced.encode(odd)).isEqualTo(new JsonObject().put("id", p.substring(from, to)).put("flag", true)
+            .toBuffer().getBytes());
+      }
+    }
+    assertThat(plainCuts).isGreaterThan(1_000);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.danmakurelay.video;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.danmakurelay.pipeline.StringSlice;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -50,11 +51,12 @@ class PoolFieldsTest {
 
   @Test
   @DisplayName("200,000 mutated p attributes: the one pass accepts exactly what the field-by-field checks accept, "
-      + "with the same values (the dmid's number too)")
+      + "with the same values (the dmid's number too), and says p is plain ASCII exactly when it is")
   void sameAsTheChecksItReplaces() {
     SplittableRandom rng = new SplittableRandom(12);
     PoolParser.Fields fields = new PoolParser.Fields();
     int accepted = 0;
+    int plainOnes = 0;
     for (int i = 0; i < 200_000; i++) {
       String p = i < VALID.length ? VALID[i] : mutate(rng, VALID[rng.nextInt(VALID.length)]);
       PoolDanmaku expected = PoolParser.read(p, "t", null);
@@ -62,6 +64,17 @@ class PoolFieldsTest {
       assertThat(read).as(p).isEqualTo(expected);
       if (read != null) {
         assertThat(read.dmidValue()).as(p).isEqualTo(PoolDanmaku.plainDecimal(read.dmid()));
+        // What the record value carries: the same strings, and "plain ASCII" promised exactly when it holds.
+        assertThat(read.dmidChars().toString()).isEqualTo(read.dmid());
+        assertThat(read.senderHashChars().toString()).isEqualTo(read.senderHash());
+        assertThat(read.rawPChars().toString()).isEqualTo(p);
+        boolean plain = p.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
+        assertThat(read.rawPChars() instanceof StringSlice slice && slice.plainAscii()).as(p).isEqualTo(plain);
+        assertThat(read.senderHashChars() instanceof StringSlice slice && slice.plainAscii()).as(p).isEqualTo(plain);
+        assertThat(((StringSlice) read.dmidChars()).plainAscii()).isTrue();
+        if (plain) {
+          plainOnes++;
+        }
       }
       if (expected != null) {
         accepted++;
@@ -69,5 +82,7 @@ class PoolFieldsTest {
     }
     // Both outcomes are exercised, not only refusals.
     assertThat(accepted).isBetween(20_000, 180_000);
+    // Both kinds of p among the accepted: plain ASCII, and with something else in the hash or after the dmid.
+    assertThat(plainOnes).isBetween(5_000, accepted - 5_000);
   }
 }
