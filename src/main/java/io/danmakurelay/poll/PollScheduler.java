@@ -157,6 +157,7 @@ public final class PollScheduler {
    * that is the earliest due time (round-robin when the budget is short), and when rooms must wait for
    * tokens every room is stretched by the same factor, which keeps the strategy's proportions. No room
    * starves, as its ratio grows without bound, and a room nearing maxIntervalMs since its last poll goes first.
+   * Ahead of the ratios go the rooms at minIntervalMs: the only ones whose wait is never made up.
    */
   public Decision next(long nowMs) {
     see(nowMs);
