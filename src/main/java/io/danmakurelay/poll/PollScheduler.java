@@ -31,6 +31,7 @@ public final class PollScheduler {
   static final double URGENT_SHARE_OF_MAX_INTERVAL = 0.95;
   private static final double URGENT = 1e12;
   private static final double WATCHED = 1e14;
+  private static final double AT_MIN_INTERVAL = 1e10;
   /** A clock going back by more than this is a step of the wall clock, not jitter (see {@link #see}). */
   static final long CLOCK_STEP_BACK_MS = 1000;
   /** The most lateness a poll passes on to the room's next due time. */
@@ -156,6 +157,7 @@ public final class PollScheduler {
    * that is the earliest due time (round-robin when the budget is short), and when rooms must wait for
    * tokens every room is stretched by the same factor, which keeps the strategy's proportions. No room
    * starves, as its ratio grows without bound, and a room nearing maxIntervalMs since its last poll goes first.
+   * Ahead of the ratios go the rooms at minIntervalMs: the only ones whose wait is never made up.
    */
   public Decision next(long nowMs) {
     see(nowMs);
@@ -205,6 +207,12 @@ public final class PollScheduler {
         // About to exceed maxIntervalMs: ahead of every ratio, oldest first, so no quiet room is forgotten
         // even when busy rooms keep the budget saturated.
         priority = URGENT + (nowMs - room.lastPollAtMs);
+      } else if (atMinInterval(room)) {
+        // Its polls are minIntervalMs apart already, so a wait for a token is never made up: its next poll
+        // cannot come sooner. Any other room's next interval counts from when it was due (see below), so its
+        // wait costs it little; this one goes first (measured at the simulator, S2: the busiest room got
+        // 9.1-9.4 polls/s of the 10 planned while it queued by ratio behind rooms a little more overdue).
+        priority = AT_MIN_INTERVAL + ratio;
       }
       if (priority > bestPriority) {
         best = room;
@@ -340,6 +348,11 @@ public final class PollScheduler {
         room.state == RoomState.BACKOFF ? room.backoffUntilMs : 0,
         room.consecutiveFailures,
         strategy.estimatedRatePerSecond(room.roomId));
+  }
+
+  /** Polled, and the strategy gives it the shortest interval there is: it cannot make up a late poll. */
+  private boolean atMinInterval(Room room) {
+    return room.polled && room.intervalMs <= settings.minIntervalMs();
   }
 
   /**

@@ -170,7 +170,8 @@ public final class CaptureBench {
 
       String m0 = BenchSupport.get(api0 + "/metrics");
       JsonArray roomsAtStart = new JsonObject(BenchSupport.get(api0 + "/api/rooms")).getJsonArray("rooms");
-      JsonObject s0 = sim.stats().getJsonObject("totals");
+      JsonObject stats0 = sim.stats();
+      JsonObject s0 = stats0.getJsonObject("totals");
       int maxBeforeWindow = s0.getInteger("max_requests_1s");
       long t0 = System.currentTimeMillis();
       double cpu0 = BenchSupport.cpuSeconds(relay.pid());
@@ -237,6 +238,7 @@ public final class CaptureBench {
         System.out.println("  " + tag + ": " + watchedRoomLine(rank, id, simRooms, relayRoomsAtStart.get(id),
             relayRooms.get(id), sampler.pollTimes(id), t0, t1, match.perWatchedRoom().get(id)));
       }
+      System.out.print(rankTable(tag, stats0, stats1, match.perRoom(), seconds));
       System.out.println("  " + tag + ": restart with the state topic: first poll " + restart.firstPollMs()
           + " ms after the process started, " + restart.roomInits() + " room_init requests (0: every id remembered)");
       return new Result(scenario, strategy, resolvedAfterMs / 1000.0, match, oracle, oracleSpent, restart,
@@ -329,6 +331,57 @@ public final class CaptureBench {
       rates[i] = rooms.getJsonObject(i).getDouble("rate");
     }
     return CaptureSimulation.oracleCapture(rates, budget, 100, 60_000);
+  }
+
+  /**
+   * Per band of rooms by rank, as {@code CaptureSimulation ranks} prints for its model: the polls per second the
+   * simulator counted in the window beside the oracle's (at the budget and at the polls spent), the capture beside
+   * the oracle's, and the messages per second lost against the oracle: where the real run loses.
+   */
+  private static String rankTable(String tag, JsonObject stats0, JsonObject stats1, Map<Long, long[]> perRoom,
+      double seconds) {
+    Map<Long, Long> requestsAtStart = new HashMap<>();
+    stats0.getJsonArray("rooms").forEach(o -> requestsAtStart.put(((JsonObject) o).getLong("room_id"),
+        ((JsonObject) o).getLong("requests")));
+    JsonArray ranked = rankedRooms(stats1);
+    double[] rates = new double[ranked.size()];
+    double spent = 0;
+    double[] polls = new double[ranked.size()];
+    for (int i = 0; i < rates.length; i++) {
+      JsonObject room = ranked.getJsonObject(i);
+      rates[i] = room.getDouble("rate");
+      polls[i] = (room.getLong("requests") - requestsAtStart.getOrDefault(room.getLong("room_id"), 0L)) / seconds;
+      spent += polls[i];
+    }
+    double[] atSpent = CaptureSimulation.oraclePolls(rates, spent, 100, 60_000);
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+        "  %s: ranks      msg/s  polls/s: relay  oracle@spent   capture: relay  oracle@spent   msg/s lost%n", tag));
+    int from = 1;
+    for (int to : CaptureSimulation.RANK_BANDS) {
+      double rate = 0;
+      double relayPolls = 0;
+      double spentPolls = 0;
+      double oracleCaptured = 0;
+      long generated = 0;
+      long captured = 0;
+      for (int k = from; k <= Math.min(to, rates.length); k++) {
+        JsonObject room = ranked.getJsonObject(k - 1);
+        long[] counts = perRoom.getOrDefault(room.getLong("room_id"), new long[2]);
+        rate += rates[k - 1];
+        relayPolls += polls[k - 1];
+        spentPolls += atSpent[k - 1];
+        oracleCaptured += atSpent[k - 1]
+            * CaptureSimulation.expectedMinPoisson(rates[k - 1] / atSpent[k - 1], CaptureSimulation.WINDOW);
+        generated += counts[0];
+        captured += counts[1];
+      }
+      double capture = generated == 0 ? 1 : (double) captured / generated;
+      out.append(String.format(Locale.ROOT, "  %s: %4d-%-4d %7.2f         %7.3f %7.3f          %6.1f%% %6.1f%%  %7.2f%n",
+          tag, from, to, rate, relayPolls, spentPolls, 100 * capture, 100 * oracleCaptured / rate,
+          oracleCaptured - capture * rate));
+      from = to + 1;
+    }
+    return out.toString();
   }
 
   /** The simulator's rooms, busiest first. */

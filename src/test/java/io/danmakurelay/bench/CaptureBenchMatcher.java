@@ -21,10 +21,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 final class CaptureBenchMatcher {
 
-  /** What a run delivered, for messages generated in [from, to). Delays are record timestamp - send time. */
+  /**
+   * What a run delivered, for messages generated in [from, to). Delays are record timestamp - send time;
+   * {@code perRoom} is each room's {generated, captured} in the window.
+   */
   record Outcome(long generated, long captured, long duplicates, long unmatched, double delayMedianMs,
       double delayP95Ms, long liveGenerated, long liveCaptured, double liveDelayMedianMs, String busiestRooms,
-      Delays watched, Delays unwatched, Map<Long, Delays> perWatchedRoom) {}
+      Delays watched, Delays unwatched, Map<Long, Delays> perWatchedRoom,
+      Map<Long, long[]> perRoom) {}
 
   /** Delays of the messages captured in rooms that had a {@code /ws} subscriber, or in the others, or in one room. */
   record Delays(long captured, long generated, double medianMs, double p95Ms, double maxMs) {}
@@ -108,7 +112,8 @@ final class CaptureBenchMatcher {
     }
     return new Outcome(generated, captured, Math.max(excess, repeatedIds), unmatched, percentile(delays, 0.5),
         percentile(delays, 0.95), liveGenerated, liveCaptured, percentile(liveDelays, 0.5), busiest(perRoom),
-        delays(watchedDelays, generatedByWatch[1]), delays(unwatchedDelays, generatedByWatch[0]), perWatchedRoom);
+        delays(watchedDelays, generatedByWatch[1]), delays(unwatchedDelays, generatedByWatch[0]), perWatchedRoom,
+        perRoom);
   }
 
   private static Delays delays(List<Long> values, long generated) {

@@ -30,8 +30,14 @@ import io.vertx.core.json.JsonObject;
  */
 public final class CaptureSimulation {
 
-  static final int WINDOW = 10;
-  static final long LATENCY_MS = 50;
+  public static final int WINDOW = 10;
+  /**
+   * A poll's round trip; {@code -Dcapture.latencyMs=3} for one over loopback, as bench-capture's. Plus, with
+   * {@code -Dcapture.latencyJitterMs=J}, an exponential extra of mean J ms per poll (seeded), and with
+   * {@code -Dcapture.timerJitterMs=J} (VirtualTime) each timer up to J ms late: the real machine's noise.
+   */
+  static final long LATENCY_MS = Long.getLong("capture.latencyMs", 50);
+  static final long LATENCY_JITTER_MS = Long.getLong("capture.latencyJitterMs", 0);
   /** Arrivals start this long before the relay, so first polls see a window of history. */
   static final long HISTORY_MS = 30_000;
 
@@ -127,7 +133,7 @@ public final class CaptureSimulation {
   }
 
   /** The oracle's polls per second for each room: clamp(λ/m, 1/maxInterval, 1/minInterval), summing to the budget. */
-  static double[] oraclePolls(double[] rates, double budget, long minIntervalMs, long maxIntervalMs) {
+  public static double[] oraclePolls(double[] rates, double budget, long minIntervalMs, long maxIntervalMs) {
     double lowest = 1000.0 / maxIntervalMs;
     double highest = 1000.0 / minIntervalMs;
     double lo = Math.log(1e-9);
@@ -154,7 +160,7 @@ public final class CaptureSimulation {
   }
 
   /** E[min(N, k)] for N ~ Poisson(mean) = Σ_{j<k} P(N > j). */
-  static double expectedMinPoisson(double mean, int k) {
+  public static double expectedMinPoisson(double mean, int k) {
     double sum = 0;
     for (int j = 0; j < k; j++) {
       sum += RateEstimator.atLeast(j + 1, mean);
@@ -285,6 +291,7 @@ public final class CaptureSimulation {
     final SimRoom[] byId;
     final long trackedRoomId;
     final VirtualTime time = new VirtualTime(EPOCH_OFFSET_MS);
+    final SplittableRandom latencyJitter = new SplittableRandom(11);
     final PollScheduler scheduler;
     final PollLoop loop;
     final long measureFrom;
@@ -382,7 +389,9 @@ public final class CaptureSimulation {
       if (roomId == trackedRoomId) {
         trackedPolls.add(at);
       }
-      time.after(LATENCY_MS, () -> done.accept(polled.poll(virtual())));
+      long latency = LATENCY_MS
+          + (LATENCY_JITTER_MS > 0 ? (long) (-Math.log(1 - latencyJitter.nextDouble()) * LATENCY_JITTER_MS) : 0);
+      time.after(latency, () -> done.accept(polled.poll(virtual())));
     }
 
     @Override
@@ -548,9 +557,11 @@ public final class CaptureSimulation {
     return "scn strategy   rooms  msg/s  budg   capture   oracle   busiest   polls/s maxIn1s  maxGap  >maxIv";
   }
 
+  /** The last rank of each band in the per-rank tables (here and in CaptureBench). */
+  public static final int[] RANK_BANDS = {1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000};
+
   private static void printRanks() {
     System.out.println(header());
-    int[] bands = {1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000};
     for (Scenario s : List.of(s1("adaptive"), s2("adaptive"))) {
       for (long[] watched : List.of(new long[0], new long[] {10, 50, 200, 500, 950})) {
         Watched w = runWatched(s, watched);
@@ -565,7 +576,7 @@ public final class CaptureSimulation {
         double[] atSpent = oraclePolls(rates, r.pollsPerSecond(), s.minIntervalMs(), s.maxIntervalMs());
         System.out.println("  ranks      msg/s  polls/s: relay  oracle  oracle@spent   capture: relay  oracle   msg/s lost");
         int from = 1;
-        for (int to : bands) {
+        for (int to : RANK_BANDS) {
           double rate = 0;
           double relayPolls = 0;
           double bandOraclePolls = 0;

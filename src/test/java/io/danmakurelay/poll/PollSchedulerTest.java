@@ -467,6 +467,52 @@ class PollSchedulerTest {
     assertThat(scheduler.room(3, driver.now).orElseThrow().estimatedRatePerSecond()).isEqualTo(3.0);
   }
 
+  /** Room 1 at minIntervalMs (100 ms), every other room at 1 s; no rates. */
+  private static PollStrategy busiestAtMinInterval() {
+    return new PollStrategy() {
+      @Override public void addRoom(long roomId, long nowMs) { }
+      @Override public void removeRoom(long roomId) { }
+      @Override public void observe(long roomId, long nowMs, PollObservation observation) { }
+      @Override public void rebalance(double pollsPerSecond, long nowMs) { }
+      @Override public long intervalMs(long roomId) {
+        return roomId == 1 ? 100 : 1000;
+      }
+      @Override public double estimatedRatePerSecond(long roomId) {
+        return 0;
+      }
+    };
+  }
+
+  @Test
+  @DisplayName("With the budget saturated, a room at minIntervalMs goes before rooms more overdue: its polls stay minIntervalMs apart (a round trip more when its slot comes back)")
+  void roomAtMinIntervalGoesFirst() {
+    // 10 polls/s for room 1 and 30 for the 30 others, asked of a budget of 20.
+    PollScheduler scheduler = new PollScheduler(settings("adaptive", 20, 3000, 100, 60_000), new SplittableRandom(1),
+        busiestAtMinInterval());
+    SchedulerDriver driver = new SchedulerDriver(scheduler);
+    driver.latencyMs = 3;
+    driver.roundTripPaid = true;
+    for (long room = 1; room <= 31; room++) {
+      scheduler.addRoom(room, T0);
+    }
+    driver.runUntil(T0 + 30_000, (room, at) -> Answer.ok(EMPTY));
+    List<Long> times = driver.pollTimes(1).stream().filter(t -> t >= T0 + 5_000).toList();
+    List<Long> gaps = new ArrayList<>();
+    for (int i = 1; i < times.size(); i++) {
+      gaps.add(times.get(i) - times.get(i - 1));
+    }
+    // By ratio alone, as before, every room was stretched alike: room 1 every 200 ms.
+    assertThat(gaps).as("room 1's gaps after the first 5 s").hasSizeGreaterThan(240)
+        .allMatch(gap -> gap >= 100 && gap <= 100 + driver.latencyMs);
+    assertThat(SchedulerDriver.maxInAnySecond(driver.requests)).isLessThanOrEqualTo(20);
+    assertThat(driver.polls.stream().filter(p -> p.roomId() != 1 && p.atMs() >= T0 + 5_000).count())
+        .as("the rooms behind it share what is left: about 10 polls/s over 25 s").isGreaterThan(240);
+    for (long room = 2; room <= 31; room++) {
+      assertThat(driver.pollTimes(room).stream().filter(t -> t >= T0 + 5_000).count()).as("room " + room)
+          .isGreaterThanOrEqualTo(7);
+    }
+  }
+
   @Test
   @DisplayName("An unknown poll.strategy is refused with a message naming the key")
   void unknownStrategy() {

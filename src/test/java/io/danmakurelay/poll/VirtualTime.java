@@ -14,6 +14,9 @@ final class VirtualTime implements PollLoop.Timers {
       new PriorityQueue<>((a, b) -> a.atMs != b.atMs ? Long.compare(a.atMs, b.atMs) : Long.compare(a.id, b.id));
   private final java.util.Set<Long> cancelled = new java.util.HashSet<>();
   private long now;
+  /** Each timer fires up to this many ms late (uniform, seeded), as a loaded machine's: 0 unless asked. */
+  static final long TIMER_JITTER_MS = Long.getLong("capture.timerJitterMs", 0);
+  private final java.util.SplittableRandom jitter = new java.util.SplittableRandom(7);
   private long nextId = 1;
 
   VirtualTime(long startMs) {
@@ -27,7 +30,8 @@ final class VirtualTime implements PollLoop.Timers {
   @Override
   public long setTimer(long delayMs, Runnable action) {
     long id = nextId++;
-    tasks.add(new Task(now + Math.max(1, delayMs), id, action));
+    long late = TIMER_JITTER_MS > 0 ? (long) (jitter.nextDouble() * (TIMER_JITTER_MS + 1)) : 0;
+    tasks.add(new Task(now + Math.max(1, delayMs) + late, id, action));
     return id;
   }
 
