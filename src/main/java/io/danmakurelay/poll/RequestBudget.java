@@ -3,8 +3,9 @@ package io.danmakurelay.poll;
 import java.util.ArrayDeque;
 
 /**
- * The global request budget: a token bucket of capacity 1 (requests at least 1/rate apart) backed by a
- * sliding one-second window, so that no one-second window ever holds more than the configured rate.
+ * The global request budget: a token bucket of capacity 1 (requests 1/rate apart, a late caller's grant up to
+ * {@link #TIMER_SLACK_MS} closer to the next) backed by a sliding one-second window, so that no one-second window
+ * ever holds more than the configured rate.
  */
 final class RequestBudget {
 

@@ -12,7 +12,7 @@ package io.danmakurelay.poll;
  * it — in any sliding second at most {@code requestsPerSecond} requests arrive there, however the sending
  * machine delays or bunches them — because a token is granted only while fewer than that many requests are
  * in flight or ended within the last second ({@link InFlightWindow} has the proof). On top, grants stay
- * 1/rate apart ({@link RequestBudget}) so the requests that do leave are spread out.
+ * about 1/rate apart ({@link RequestBudget}) so the requests that do leave are spread out.
  */
 public final class UpstreamGate {
 

@@ -335,8 +335,9 @@ public final class CaptureBench {
 
   /**
    * Per band of rooms by rank, as {@code CaptureSimulation ranks} prints for its model: the polls per second the
-   * simulator counted in the window beside the oracle's (at the budget and at the polls spent), the capture beside
-   * the oracle's, and the messages per second lost against the oracle: where the real run loses.
+   * simulator counted in the window beside the oracle's at the polls spent, the capture beside that oracle's, and the
+   * messages per second lost against it: where the real run loses. Rates are the simulator's at the window's end (in
+   * LIVE, whose rooms change rate in the window, the table is only indicative).
    */
   private static String rankTable(String tag, JsonObject stats0, JsonObject stats1, Map<Long, long[]> perRoom,
       double seconds) {
