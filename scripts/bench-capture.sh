@@ -7,7 +7,7 @@
 # from restarting the relay (same state topic) to its first poll; then a table.
 #   scripts/bench-capture.sh [--quick] [--scenario S1|S2|LIVE]... [--strategy fixed|adaptive]...
 #                            [--warmup SECONDS] [--window SECONDS] [--api ajax-msg|gethistory]
-# Full run (3 scenarios x 2 strategies, 30 s warm-up + 60 s window + drain each): about 15 minutes. The default
+# Full run (3 scenarios x 2 strategies, 30 s warm-up + 60 s window + drain each): about 20 minutes. The default
 # warm-up leaves the quiet rooms' rates half-learnt; for capture in steady state (issue 14's S2 goal, >= 97 % of the
 # oracle) use --warmup 120 (docs/BENCHMARKS.md, "S2 in steady state").
 set -euo pipefail
