@@ -226,7 +226,9 @@ final class PushHub {
 
   int drop(Long room) {
     int n = 0;
-    for (Live c : live.values()) {
+    // The connections live when the fault is asked for: a client dropped earlier in this loop may reconnect (on
+    // another event loop) before it ends, and that new connection must not be dropped as well.
+    for (Live c : List.copyOf(live.values())) {
       if (room == null || c.room() == room) {
         c.drop("fault");
         n++;
