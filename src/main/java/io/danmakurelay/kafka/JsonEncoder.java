@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RawJson;
-import io.danmakurelay.pipeline.StringSlice;
+import io.danmakurelay.pipeline.VideoDanmakuValue;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
@@ -21,11 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Encodes a batch's record values to UTF-8 JSON: the same bytes as {@link JsonObject#toBuffer()} (Vert.x's own
- * encoding of its JSON types, Jackson's {@code UTF8JsonGenerator} with its default features). A value on a
- * {@link FieldMap} of strings (or {@link StringSlice}s of strings), integers and raw bytes (a video pool's danmaku, a
- * polled message) is written straight into one byte buffer, its {@link FieldMap#head() head} (the part's cid, aid,
- * bvid, page) encoded once per batch; any other
- * value goes through one streaming generator for the whole batch, without the object mapper's per-value serializer
+ * encoding of its JSON types, Jackson's {@code UTF8JsonGenerator} with its default features). A video pool's danmaku
+ * ({@link VideoDanmakuValue}) is written straight from its fields into one byte buffer, and a value on a
+ * {@link FieldMap} of strings, integers and raw bytes (a polled message) from its map; a video part's
+ * {@link FieldMap#head() head} (cid, aid, bvid, page) is encoded once per batch. Any other value goes through one streaming generator for the whole batch, without the object mapper's per-value serializer
  * provider and buffer pool. A {@link RawJson} inside a value (a polled item's bytes as received) is written as its
  * bytes. Not thread-safe: one per batch.
  */
@@ -51,7 +50,18 @@ final class JsonEncoder {
   private static final int MAX_NAMES = 4096;
 
   byte[] encode(JsonObject value) {
-    if (value.getMap() instanceof FieldMap fields) {
+    Map<String, Object> map = value.getMap();
+    if (map instanceof VideoDanmakuValue video) {
+      if (video.builtFields() == null) {
+        byte[] direct = videoDanmaku(video);
+        if (direct != null) {
+          return direct;
+        }
+      }
+      // Read or changed as a map since it was made (or on a head of odd types): that map is the value.
+      map = video.asFieldMap();
+    }
+    if (map instanceof FieldMap fields) {
       byte[] direct = direct(fields);
       if (direct != null) {
         return direct;
@@ -59,7 +69,7 @@ final class JsonEncoder {
     }
     out.reset();
     try {
-      write(value.getMap());
+      write(map);
       generator.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -87,14 +97,12 @@ final class JsonEncoder {
   private void value(Object v) throws IOException {
     if (v instanceof String s) {
       generator.writeString(s);
-    } else if (v instanceof StringSlice slice) {
-      generator.writeString(slice.toString());
     } else if (v instanceof Long l) {
       generator.writeNumber(l);
     } else if (v instanceof Integer i) {
       generator.writeNumber(i);
     } else if (v instanceof JsonObject o) {
-      write(o.getMap());
+      write(o.getMap() instanceof VideoDanmakuValue video ? video.asFieldMap() : o.getMap());
     } else if (v instanceof JsonArray a) {
       // A video part's state holds a pool's worth of ids, a room's dedupe state (one per room per transaction) a few
       // dozen small arrays. Strings and numbers are read from the list as stored: JsonArray.getValue wraps each
@@ -203,52 +211,164 @@ final class JsonEncoder {
   }
 
   private static boolean directType(Object v) {
-    return v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson
-        || v instanceof StringSlice;
+    return v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof RawJson;
   }
 
   /** Fields {@code [from, to)}, every value of a {@link #directType}. */
   private void fieldsDirect(FieldMap fields, int from, int to) {
     for (int i = from; i < to; i++) {
-      Object v = fields.valueAt(i);
-      byte[] name = quotedName(i, fields.nameAt(i));
-      ensure(name.length + 4);
-      if (i > 0) {
-        buf[len++] = ',';
-      }
-      buf[len++] = '"';
-      System.arraycopy(name, 0, buf, len, name.length);
-      len += name.length;
-      buf[len++] = '"';
-      buf[len++] = ':';
-      if (v instanceof String str) {
-        string(str, 0, str.length());
-      } else if (v instanceof StringSlice slice) {
-        // A part of another String (a pool danmaku's dmid and hash, in its p): written from it, as its substring would be;
-        // copied as it is when its maker checked it needs neither an escape nor UTF-8 (a parsed p, a dmid's digits).
-        if (slice.plainAscii()) {
-          plainAscii(slice.source(), slice.from(), slice.to());
-        } else {
-          string(slice.source(), slice.from(), slice.to());
-        }
-      } else if (v instanceof Long l) {
-        longAt(i, l);
-      } else if (v instanceof Integer n) {
-        number(n);
-      } else if (v instanceof RawJson raw) {
-        // Already one JSON value (a polled item's bytes as received): copied as the generator path writes it.
-        byte[] bytes = raw.bytes();
-        ensure(bytes.length);
-        System.arraycopy(bytes, 0, buf, len, bytes.length);
-        len += bytes.length;
-      } else {
-        ensure(4);
-        buf[len++] = 'n';
-        buf[len++] = 'u';
-        buf[len++] = 'l';
-        buf[len++] = 'l';
-      }
+      fieldDirect(i, fields.nameAt(i), fields.valueAt(i));
     }
+  }
+
+  /** Field {@code i} (comma first unless it is the first), its value of a {@link #directType}. */
+  private void fieldDirect(int i, String fieldName, Object v) {
+    byte[] name = quotedName(i, fieldName);
+    ensure(name.length + 4);
+    if (i > 0) {
+      buf[len++] = ',';
+    }
+    buf[len++] = '"';
+    System.arraycopy(name, 0, buf, len, name.length);
+    len += name.length;
+    buf[len++] = '"';
+    buf[len++] = ':';
+    if (v instanceof String str) {
+      string(str, 0, str.length());
+    } else if (v instanceof Long l) {
+      longAt(i, l);
+    } else if (v instanceof Integer n) {
+      number(n);
+    } else if (v instanceof RawJson raw) {
+      // Already one JSON value (a polled item's bytes as received): copied as the generator path writes it.
+      byte[] bytes = raw.bytes();
+      ensure(bytes.length);
+      System.arraycopy(bytes, 0, buf, len, bytes.length);
+      len += bytes.length;
+    } else {
+      ensure(4);
+      buf[len++] = 'n';
+      buf[len++] = 'u';
+      buf[len++] = 'l';
+      buf[len++] = 'l';
+    }
+  }
+
+  /** {@code ,"name":} for each field of a {@link VideoDanmakuValue} after its head. */
+  private static final byte[][] VIDEO_NAMES = new byte[VideoDanmakuValue.SHAPE.size()][];
+
+  static {
+    for (int i = VideoDanmakuValue.HEAD_SIZE; i < VIDEO_NAMES.length; i++) {
+      byte[] quoted = name(VideoDanmakuValue.SHAPE.nameAt(i)).asQuotedUTF8();
+      byte[] field = new byte[quoted.length + 4];
+      field[0] = ',';
+      field[1] = '"';
+      System.arraycopy(quoted, 0, field, 2, quoted.length);
+      field[quoted.length + 2] = '"';
+      field[quoted.length + 3] = ':';
+      VIDEO_NAMES[i] = field;
+    }
+  }
+
+  /** The last {@code fetched_at} of a video danmaku written, and its digits (a read's values share one). */
+  private long lastFetchedAt;
+  private byte[] lastFetchedAtDigits;
+
+  /**
+   * A video danmaku's value straight from its fields, as {@link #direct} writes the same fields in a map; null when
+   * its head holds a type this path does not write.
+   */
+  private byte[] videoDanmaku(VideoDanmakuValue v) {
+    FieldMap.Head head = v.part();
+    len = 0;
+    if (head == lastHead && lastHeadBytes != null) {
+      ensure(lastHeadBytes.length);
+      System.arraycopy(lastHeadBytes, 0, buf, 0, lastHeadBytes.length);
+      len = lastHeadBytes.length;
+    } else {
+      for (int i = 0; i < head.size(); i++) {
+        if (!directType(head.valueAt(i))) {
+          return null;
+        }
+      }
+      ensure(1);
+      buf[len++] = '{';
+      for (int i = 0; i < head.size(); i++) {
+        fieldDirect(i, head.nameAt(i), head.valueAt(i));
+      }
+      lastHead = head;
+      lastHeadBytes = Arrays.copyOf(buf, len);
+    }
+    String raw = v.raw();
+    boolean plain = v.plainRaw();
+    fieldName(4);
+    String dmid = v.dmidString();
+    if (dmid != null) {
+      string(dmid, 0, dmid.length());
+    } else {
+      // Digits the parser checked.
+      plainAscii(raw, v.dmidFrom(), v.dmidTo());
+    }
+    fieldName(5);
+    number(v.progressMs());
+    fieldName(6);
+    number(v.mode());
+    fieldName(7);
+    number(v.fontsize());
+    fieldName(8);
+    number(v.color());
+    fieldName(9);
+    number(v.ctime());
+    fieldName(10);
+    number(v.pool());
+    fieldName(11);
+    String hash = v.senderHashString();
+    if (hash != null) {
+      string(hash, 0, hash.length());
+    } else if (plain) {
+      plainAscii(raw, v.hashFrom(), v.hashTo());
+    } else {
+      string(raw, v.hashFrom(), v.hashTo());
+    }
+    fieldName(12);
+    String text = v.text();
+    if (text != null) {
+      string(text, 0, text.length());
+    } else {
+      ensure(4);
+      buf[len++] = 'n';
+      buf[len++] = 'u';
+      buf[len++] = 'l';
+      buf[len++] = 'l';
+    }
+    fieldName(13);
+    long fetchedAt = v.fetchedAt();
+    if (lastFetchedAtDigits != null && fetchedAt == lastFetchedAt) {
+      ensure(lastFetchedAtDigits.length);
+      System.arraycopy(lastFetchedAtDigits, 0, buf, len, lastFetchedAtDigits.length);
+      len += lastFetchedAtDigits.length;
+    } else {
+      int from = len;
+      number(fetchedAt);
+      lastFetchedAt = fetchedAt;
+      lastFetchedAtDigits = Arrays.copyOfRange(buf, from, len);
+    }
+    fieldName(14);
+    if (plain) {
+      plainAscii(raw, 0, raw.length());
+    } else {
+      string(raw, 0, raw.length());
+    }
+    ensure(1);
+    buf[len++] = '}';
+    return Arrays.copyOf(buf, len);
+  }
+
+  private void fieldName(int i) {
+    byte[] name = VIDEO_NAMES[i];
+    ensure(name.length);
+    System.arraycopy(name, 0, buf, len, name.length);
+    len += name.length;
   }
 
   /** The name bytes last written at each field position: values built alike hold the same String objects. */

@@ -71,6 +71,29 @@ public final class FieldMap extends AbstractMap<String, Object> {
     public int size() {
       return names.length;
     }
+
+    public String nameAt(int i) {
+      return names[i];
+    }
+
+    /**
+     * Refuses a head whose names are not this shape's first ones; checked once per shape and head (a read's thousands
+     * of values share both), not per value.
+     */
+    public void requireStartsWith(Head head) {
+      if (checkedHead == head) {
+        return;
+      }
+      if (head.size() > names.length) {
+        throw new IllegalArgumentException("the head has more fields than the shape");
+      }
+      for (int i = 0; i < head.size(); i++) {
+        if (!head.names[i].equals(names[i])) {
+          throw new IllegalArgumentException("the shape does not start with the head's names");
+        }
+      }
+      checkedHead = head;
+    }
   }
 
   /** The head this map still starts with unchanged, or null. */
@@ -104,18 +127,10 @@ public final class FieldMap extends AbstractMap<String, Object> {
    * set here from the head, the rest are the caller's, in the shape's order.
    */
   public FieldMap(Shape shape, Head head, Object[] values) {
-    if (values.length != shape.size() || head.size() > shape.size()) {
+    if (values.length != shape.size()) {
       throw new IllegalArgumentException("values do not fit the shape");
     }
-    if (shape.checkedHead != head) {
-      // Once per shape and head (a read's thousands of values share both), not per value.
-      for (int i = 0; i < head.size(); i++) {
-        if (!head.names[i].equals(shape.names[i])) {
-          throw new IllegalArgumentException("the shape does not start with the head's names");
-        }
-      }
-      shape.checkedHead = head;
-    }
+    shape.requireStartsWith(head);
     System.arraycopy(head.values, 0, values, 0, head.size());
     names = shape.names;
     hashes = shape.hashes;

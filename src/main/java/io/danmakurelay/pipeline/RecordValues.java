@@ -59,40 +59,10 @@ public final class RecordValues {
         senderHash, text, fetchedAtMs, rawP);
   }
 
-  /** The names of a video danmaku's value, in order: the part's head, then the danmaku's own. */
-  private static final FieldMap.Shape VIDEO_DANMAKU = new FieldMap.Shape("cid", "aid", "bvid", "page", "id",
-      "progress_ms", "mode", "fontsize", "color", "ctime", "pool", "sender_hash", "text", "fetched_at", "raw");
-
-  /** Most danmaku are white: its colour boxed once. */
-  private static final Long WHITE = 0xFFFFFFL;
-
-  /** The same on the part's shared {@link #videoPart head}. */
+  /** The same on the part's shared {@link #videoPart head}: one {@link VideoDanmakuValue}, which the sink encodes. */
   public static JsonObject videoDanmaku(FieldMap.Head part, String dmid, long progressMs, int mode, int fontsize,
       long color, long ctime, int pool, String senderHash, String text, long fetchedAtMs, String rawP) {
-    return videoDanmaku(part, dmid, progressMs, mode, fontsize, color, ctime, pool, senderHash, text,
-        Long.valueOf(fetchedAtMs), rawP);
-  }
-
-  /**
-   * The same with {@code fetched_at} boxed by the caller, once for a read's thousands of values. Their 15 fields share
-   * one array of names ({@link FieldMap.Shape}): each value holds only its own values. {@code dmid} and
-   * {@code senderHash} are Strings or {@link StringSlice}s of {@code rawP} (a parsed pool's: no substring per value),
-   * {@code rawP} a String or a slice of all of it (one the parser found plain ASCII).
-   */
-  public static JsonObject videoDanmaku(FieldMap.Head part, CharSequence dmid, long progressMs, int mode, int fontsize,
-      long color, long ctime, int pool, CharSequence senderHash, String text, Long fetchedAt, CharSequence rawP) {
-    Object[] values = new Object[VIDEO_DANMAKU.size()];
-    values[4] = dmid;
-    values[5] = progressMs;
-    values[6] = mode;
-    values[7] = fontsize;
-    values[8] = color == 0xFFFFFFL ? WHITE : Long.valueOf(color);
-    values[9] = ctime;
-    values[10] = pool;
-    values[11] = senderHash;
-    values[12] = text;
-    values[13] = fetchedAt;
-    values[14] = rawP;
-    return new JsonObject(new FieldMap(VIDEO_DANMAKU, part, values));
+    return new JsonObject(VideoDanmakuValue.of(part, dmid, progressMs, mode, fontsize, color, ctime, pool, senderHash,
+        text, fetchedAtMs, rawP));
   }
 }

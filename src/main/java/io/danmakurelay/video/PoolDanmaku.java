@@ -1,16 +1,17 @@
 package io.danmakurelay.video;
 
-import io.danmakurelay.pipeline.StringSlice;
+import io.danmakurelay.pipeline.FieldMap;
+import io.danmakurelay.pipeline.VideoDanmakuValue;
 import java.util.Objects;
 
 /**
  * One {@code <d p="...">text</d>} of a pool, every field of {@code p} checked (SPEC §1c). A value with a record's
  * accessors, equality and string form. As the parser reads it ({@code PoolParser.Fields}), the dmid and sender hash are
  * kept as where they stand in {@code rawP}, not as substrings of their own (a pool has thousands of items, and a read
- * publishes each id as it stands in {@code p}): {@link #dmid()} and {@link #senderHash()} cut them when asked, and a
- * record value carries them as {@link StringSlice}s ({@link #dmidChars()}, {@link #senderHashChars()}); and the
- * parser's pass over {@code p} tells whether all of it is printable ASCII that JSON does not escape (the usual {@code p}),
- * which the record value passes on to the encoder ({@link #rawPChars()}).
+ * publishes each id as it stands in {@code p}): {@link #dmid()} and {@link #senderHash()} cut them when asked, and its
+ * record value ({@link #recordValue}) carries them as those places; and the parser's pass over {@code p} tells whether
+ * all of it is printable ASCII that JSON does not escape (the usual {@code p}), which the record value passes on to the
+ * encoder.
  */
 public final class PoolDanmaku {
 
@@ -92,11 +93,6 @@ public final class PoolDanmaku {
     return dmid != null ? dmid : rawP.substring(dmidFrom, dmidTo);
   }
 
-  /** The dmid as a record value carries it: a slice of {@link #rawP()} when it was read from it (its digits checked). */
-  public CharSequence dmidChars() {
-    return dmid != null ? dmid : StringSlice.ofPlainAscii(rawP, dmidFrom, dmidTo);
-  }
-
   public long progressMs() {
     return progressMs;
   }
@@ -126,14 +122,6 @@ public final class PoolDanmaku {
     return senderHash != null ? senderHash : rawP.substring(hashFrom, hashTo);
   }
 
-  /** The sender hash as a record value carries it: a slice of {@link #rawP()} when it was read from it. */
-  public CharSequence senderHashChars() {
-    if (senderHash != null) {
-      return senderHash;
-    }
-    return plainP ? StringSlice.ofPlainAscii(rawP, hashFrom, hashTo) : new StringSlice(rawP, hashFrom, hashTo);
-  }
-
   public String text() {
     return text;
   }
@@ -144,11 +132,21 @@ public final class PoolDanmaku {
   }
 
   /**
-   * {@link #rawP()} as a record value carries it: all of it as a {@link StringSlice#ofPlainAscii} slice when the parser
-   * found it so, else the String.
+   * This danmaku's record value (SPEC §4) on its part's {@code head}, fetched at {@code fetchedAt}: the fields as they
+   * are here, the dmid and hash as their places in {@code rawP} when the parser read them so.
    */
-  public CharSequence rawPChars() {
-    return plainP ? StringSlice.ofPlainAscii(rawP, 0, rawP.length()) : rawP;
+  public VideoDanmakuValue recordValue(FieldMap.Head head, long fetchedAt) {
+    if (dmid != null) {
+      return VideoDanmakuValue.of(head, dmid, progressMs, mode, fontsize, color, ctime, pool, senderHash, text,
+          fetchedAt, rawP);
+    }
+    return VideoDanmakuValue.inRaw(head, rawP, dmidFrom, dmidTo, progressMs, mode, fontsize, color, ctime, pool,
+        hashFrom, hashTo, text, fetchedAt, plainP);
+  }
+
+  /** Whether the parser found every character of {@link #rawP()} printable ASCII that JSON writes as it is. */
+  boolean plainP() {
+    return plainP;
   }
 
   /** The dmid as a number when it is written as a long is, else -1 (see the constructor). */

@@ -808,11 +808,8 @@ public final class VideoVerticle extends VerticleBase {
   public static List<SourceItem> items(long cid, long aid, String bvid, int page, List<PoolDanmaku> fresh, long now) {
     List<SourceItem> items = new ArrayList<>(fresh.size());
     FieldMap.Head part = RecordValues.videoPart(cid, aid, bvid, page);
-    Long fetchedAt = now;
     for (PoolDanmaku d : fresh) {
-      items.add(new SourceItem(RecordValues.videoDanmaku(part, d.dmidChars(), d.progressMs(),
-          d.mode(), d.fontsize(), d.color(), d.ctime(), d.pool(), d.senderHashChars(), d.text(), fetchedAt, d.rawPChars()),
-          d.ctime() * 1000));
+      items.add(new SourceItem(new JsonObject(d.recordValue(part, now)), d.ctime() * 1000));
     }
     return items;
   }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.danmakurelay.dedupe.RoomDeduper;
 import io.danmakurelay.pipeline.FieldMap;
 import io.danmakurelay.pipeline.RecordValues;
-import io.danmakurelay.pipeline.StringSlice;
+import io.danmakurelay.pipeline.VideoDanmakuValue;
 import io.danmakurelay.upstream.PayloadParser;
 import io.danmakurelay.upstream.PollResult;
 import io.vertx.core.buffer.Buffer;
@@ -122,9 +122,9 @@ class JsonEncoderTest {
   }
 
   @Test
-  @DisplayName("a value whose id and sender hash are slices of another string (a parsed pool's, of its p) encodes byte "
-      + "for byte as the same value with those substrings, as Vert.x encodes either, and reads back as those strings")
-  void slicesSameBytesAsSubstrings() {
+  @DisplayName("a video danmaku whose id and sender hash stand in its raw p (a parsed pool's) encodes byte for byte as "
+      + "the same value with those substrings, as Vert.x encodes either, and reads back as those strings")
+  void inRawSameBytesAsStrings() {
     char[] kinds = {'a', '~', '\u007f', ',', '"', '\\', '\n', '\u0001', '\u00e9', '\u0800', '\u4e2d', '\ud83d', '\ude00'};
     java.util.Random random = new java.util.Random(7);
     List<String> sources = new ArrayList<>(List.of("", "12.34500,1,25,16777215,1500000000,0,abcdef12,1700031000000001",
@@ -138,45 +138,76 @@ class JsonEncoderTest {
       sources.add(s.toString());
     }
     FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
-    JsonEncoder sliced = new JsonEncoder();
-    JsonEncoder plain = new JsonEncoder();
-    int plainCuts = 0;
+    FieldMap.Head other = RecordValues.videoPart(1700032, 170003, "BV17x411w7Kr", 2);
+    JsonEncoder inRaw = new JsonEncoder();
+    JsonEncoder strings = new JsonEncoder();
+    int plainOnes = 0;
     for (String p : sources) {
+      boolean plain = p.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
       for (int cut = 0; cut < 6; cut++) {
+        // Ids are digits where the parser cuts them (it promises that); the hash may be anything in p.
         int from = random.nextInt(p.length() + 1);
-        int to = from + random.nextInt(p.length() - from + 1);
-        int hashFrom = random.nextInt(p.length() + 1);
-        StringSlice id = new StringSlice(p, from, to);
-        StringSlice hash = new StringSlice(p, hashFrom, p.length());
-        JsonObject withSlices = RecordValues.videoDanmaku(part, id, 1500, 1, 25, 0xFFFFFFL, 1500000000, 0, hash, "t",
-            1764388801234L, p);
-        JsonObject withStrings = RecordValues.videoDanmaku(part, p.substring(from, to), 1500, 1, 25, 0xFFFFFFL,
-            1500000000, 0, p.substring(hashFrom), "t", 1764388801234L, p);
-        byte[] expected = withStrings.toBuffer().getBytes();
-        assertThat(sliced.encode(withSlices)).as("%s [%d, %d)", p, from, to).isEqualTo(expected)
-            .isEqualTo(plain.encode(withStrings));
-        assertThat(withSlices.toBuffer().getBytes()).isEqualTo(expected);
-        assertThat(withSlices.getString("id")).isEqualTo(p.substring(from, to));
-        assertThat(withSlices.getString("sender_hash")).isEqualTo(p.substring(hashFrom));
-        assertThat(withSlices).isEqualTo(withStrings);
-        assertThat(withSlices.copy().getValue("id")).isEqualTo(p.substring(from, to));
-        // A slice promised plain ASCII (what the parser promises only after checking) is copied as it is.
-        if (p.substring(from, to).chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
-          JsonObject plainSlices = RecordValues.videoDanmaku(part, StringSlice.ofPlainAscii(p, from, to), 1500, 1, 25,
-              0xFFFFFFL, 1500000000, 0, hash, "t", 1764388801234L, StringSlice.ofPlainAscii(p, from, to));
-          JsonObject plainStrings = RecordValues.videoDanmaku(part, p.substring(from, to), 1500, 1, 25, 0xFFFFFFL,
-              1500000000, 0, p.substring(hashFrom), "t", 1764388801234L, p.substring(from, to));
-          assertThat(sliced.encode(plainSlices)).isEqualTo(plainStrings.toBuffer().getBytes());
-          assertThat(plainSlices.toBuffer().getBytes()).isEqualTo(plainStrings.toBuffer().getBytes());
-          plainCuts++;
+        int to = from;
+        while (to < p.length() && p.charAt(to) >= '0' && p.charAt(to) <= '9' && random.nextInt(8) > 0) {
+          to++;
         }
-        // The generator path (a value holding a type the direct path does not write) writes a slice as its string.
-        JsonObject odd = new JsonObject().put("id", id).put("flag", true);
-        assertThat(sliced.encode(odd)).isEqualTo(new JsonObject().put("id", p.substring(from, to)).put("flag", true)
-            .toBuffer().getBytes());
+        int hashFrom = random.nextInt(p.length() + 1);
+        int hashTo = hashFrom + random.nextInt(p.length() - hashFrom + 1);
+        FieldMap.Head head = random.nextInt(4) == 0 ? other : part;
+        long fetchedAt = random.nextInt(3) == 0 ? random.nextLong() : 1764388801234L;
+        long color = random.nextBoolean() ? 0xFFFFFFL : random.nextInt(0x1000000);
+        String text = random.nextInt(10) == 0 ? null : p;
+        JsonObject withPlaces = new JsonObject(VideoDanmakuValue.inRaw(head, p, from, to, random.nextLong(), 1, 25,
+            color, random.nextInt(), 0, hashFrom, hashTo, text, fetchedAt, plain && random.nextBoolean()));
+        VideoDanmakuValue places = (VideoDanmakuValue) withPlaces.getMap();
+        JsonObject withStrings = RecordValues.videoDanmaku(head, p.substring(from, to), places.progressMs(), 1, 25,
+            color, places.ctime(), 0, p.substring(hashFrom, hashTo), text, fetchedAt, p);
+        byte[] encoded = inRaw.encode(withPlaces);
+        assertThat(places.builtFields()).as("encoding builds no map").isNull();
+        byte[] expected = withStrings.toBuffer().getBytes();
+        assertThat(encoded).as("%s [%d, %d)", p, from, to).isEqualTo(expected).isEqualTo(strings.encode(withStrings));
+        // Read as a map (which builds it), it holds the same strings and encodes the same.
+        assertThat(withPlaces.getString("id")).isEqualTo(p.substring(from, to));
+        assertThat(withPlaces.getString("sender_hash")).isEqualTo(p.substring(hashFrom, hashTo));
+        assertThat(withPlaces.getLong("color")).isEqualTo(color);
+        assertThat(withPlaces).isEqualTo(withStrings);
+        assertThat(withPlaces.toBuffer().getBytes()).isEqualTo(expected);
+        assertThat(inRaw.encode(withPlaces)).isEqualTo(expected);
+        assertThat(withPlaces.copy().fieldNames()).containsExactlyInAnyOrderElementsOf(withStrings.fieldNames());
+        if (places.plainRaw()) {
+          plainOnes++;
+        }
       }
     }
-    assertThat(plainCuts).isGreaterThan(1_000);
+    assertThat(plainOnes).isGreaterThan(100);
+  }
+
+  @Test
+  @DisplayName("a video danmaku changed as a map after it was made (a field set, added or removed) encodes as the map "
+      + "it became, and values on the same head around it still encode right")
+  void changedVideoDanmakuEncodesAsItsMap() {
+    FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
+    java.util.function.Supplier<JsonObject> fresh = () -> new JsonObject(VideoDanmakuValue.inRaw(part,
+        "1.5,1,25,16777215,1500000000,0,ab,42", 34, 36, 1500, 1, 25, 0xFFFFFFL, 1500000000, 0, 31, 33, "t",
+        1764388801234L, true));
+    JsonEncoder encoder = new JsonEncoder();
+    JsonObject[] values = {
+        fresh.get(),
+        fresh.get().put("bvid", "BVx"),
+        fresh.get(),
+        fresh.get().put("seq", 9L),
+        fresh.get().put("text", new JsonObject().put("nested", true)),
+        fresh.get(),
+        fresh.get().put("cid", 5L),
+        fresh.get()};
+    values[5].remove("raw");
+    for (JsonObject value : values) {
+      assertThat(new String(encoder.encode(value), StandardCharsets.UTF_8))
+          .isEqualTo(new String(value.toBuffer().getBytes(), StandardCharsets.UTF_8));
+    }
+    assertThat(new JsonObject(new String(encoder.encode(values[0]), StandardCharsets.UTF_8)).getString("id"))
+        .isEqualTo("42");
+    assertThat(new JsonObject(new String(encoder.encode(values[3]), StandardCharsets.UTF_8)).getLong("seq")).isEqualTo(9L);
   }
 
   @Test

@@ -10,6 +10,7 @@ import io.danmakurelay.pipeline.RecordValues;
 import io.danmakurelay.pipeline.SourceBatch;
 import io.danmakurelay.pipeline.SourceItem;
 import io.danmakurelay.pipeline.StreamKey;
+import io.danmakurelay.pipeline.VideoDanmakuValue;
 import io.danmakurelay.sim.Simulator;
 import io.danmakurelay.sim.SimulatorSettings;
 import io.danmakurelay.testsupport.RecordingSink;
@@ -198,8 +199,8 @@ class RecordFormatTest {
     JsonObject other = RecordValues.videoDanmaku(one, "6", 1, 1, 25, 0, 0, 0, "h", "u", NOW, "p")
         .put("flag", true).put("ratio", 0.5).put("nested", new JsonObject().put("k", new JsonArray().add(1)));
     JsonObject seq = RecordValues.videoDanmaku(one, "7", 1, 1, 25, 0, 0, 0, "h", "s", NOW, "p").put("seq", 9L);
-    assertThat(((FieldMap) changed.getMap()).head()).isNull();
-    assertThat(((FieldMap) seq.getMap()).head()).isSameAs(one);
+    assertThat(((VideoDanmakuValue) changed.getMap()).asFieldMap().head()).isNull();
+    assertThat(((VideoDanmakuValue) seq.getMap()).asFieldMap().head()).isSameAs(one);
     JsonEncoder encoder = new JsonEncoder();
     for (JsonObject value : List.of(a, b, c, changed, removed, other, seq, a)) {
       Map<String, Object> plain = new LinkedHashMap<>(value.getMap());

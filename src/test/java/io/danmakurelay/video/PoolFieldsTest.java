@@ -2,13 +2,17 @@ package io.danmakurelay.video;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.danmakurelay.pipeline.StringSlice;
+import io.danmakurelay.pipeline.FieldMap;
+import io.danmakurelay.pipeline.RecordValues;
+import io.danmakurelay.pipeline.VideoDanmakuValue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /** The one-pass field checks every pool item goes through, against the field-by-field checks they replace. */
 class PoolFieldsTest {
+
+  static final FieldMap.Head PART = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
 
   static final String[] VALID = {
       "12.34500,1,25,16777215,1500000000,0,abcdef12,3476543210",
@@ -65,13 +69,13 @@ class PoolFieldsTest {
       if (read != null) {
         assertThat(read.dmidValue()).as(p).isEqualTo(PoolDanmaku.plainDecimal(read.dmid()));
         // What the record value carries: the same strings, and "plain ASCII" promised exactly when it holds.
-        assertThat(read.dmidChars().toString()).isEqualTo(read.dmid());
-        assertThat(read.senderHashChars().toString()).isEqualTo(read.senderHash());
-        assertThat(read.rawPChars().toString()).isEqualTo(p);
+        VideoDanmakuValue value = read.recordValue(PART, 1L);
+        assertThat(value.raw().substring(value.dmidFrom(), value.dmidTo())).isEqualTo(read.dmid());
+        assertThat(value.raw().substring(value.hashFrom(), value.hashTo())).isEqualTo(read.senderHash());
+        assertThat(value.raw()).isEqualTo(p);
         boolean plain = p.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
-        assertThat(read.rawPChars() instanceof StringSlice slice && slice.plainAscii()).as(p).isEqualTo(plain);
-        assertThat(read.senderHashChars() instanceof StringSlice slice && slice.plainAscii()).as(p).isEqualTo(plain);
-        assertThat(((StringSlice) read.dmidChars()).plainAscii()).isTrue();
+        assertThat(value.plainRaw()).as(p).isEqualTo(plain);
+        assertThat(read.dmid()).containsOnlyDigits();
         if (plain) {
           plainOnes++;
         }
