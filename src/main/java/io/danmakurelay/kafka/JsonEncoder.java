@@ -236,7 +236,7 @@ final class JsonEncoder {
     if (v instanceof String str) {
       string(str, 0, str.length());
     } else if (v instanceof Long l) {
-      longAt(i, l);
+      number(l);
     } else if (v instanceof Integer n) {
       number(n);
     } else if (v instanceof RawJson raw) {
@@ -465,37 +465,6 @@ final class JsonEncoder {
     }
     b[at++] = '"';
     len = at;
-  }
-
-  /**
-   * The Long last written at each field position, and the one whose digits are kept: values built alike share some
-   * boxed Longs (a read's {@code fetched_at}, boxed once; the colour white), whose digits are then copied, not
-   * written again. Digits are kept only for an object seen at a position twice in a row, so that a number that
-   * differs in every value (a {@code ctime}) costs a compare, not a copy.
-   */
-  private final Long[] longsAt = new Long[32];
-  private final Long[] keptLongsAt = new Long[32];
-  private final byte[][] keptDigitsAt = new byte[32][];
-
-  private void longAt(int position, Long v) {
-    if (position >= longsAt.length) {
-      number(v);
-      return;
-    }
-    if (keptLongsAt[position] == v) {
-      byte[] digits = keptDigitsAt[position];
-      ensure(digits.length);
-      System.arraycopy(digits, 0, buf, len, digits.length);
-      len += digits.length;
-      return;
-    }
-    int from = len;
-    number(v);
-    if (longsAt[position] == v) {
-      keptLongsAt[position] = v;
-      keptDigitsAt[position] = Arrays.copyOfRange(buf, from, len);
-    }
-    longsAt[position] = v;
   }
 
   private void number(long v) {

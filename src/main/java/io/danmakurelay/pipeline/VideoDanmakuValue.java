@@ -26,9 +26,6 @@ public final class VideoDanmakuValue extends AbstractMap<String, Object> {
   /** How many of {@link #SHAPE}'s names are the part's head. */
   public static final int HEAD_SIZE = 4;
 
-  /** Most danmaku are white: its colour boxed once. */
-  private static final Long WHITE = 0xFFFFFFL;
-
   private final FieldMap.Head part;
   private final String raw;
   /** The id as a String, or null when it is {@code raw[dmidFrom, dmidTo)} (digits). */
@@ -196,7 +193,7 @@ public final class VideoDanmakuValue extends AbstractMap<String, Object> {
       values[5] = progressMs;
       values[6] = mode;
       values[7] = fontsize;
-      values[8] = color == 0xFFFFFFL ? WHITE : Long.valueOf(color);
+      values[8] = color;
       values[9] = ctime;
       values[10] = pool;
       values[11] = senderHash != null ? senderHash : raw.substring(hashFrom, hashTo);

@@ -211,8 +211,8 @@ class JsonEncoderTest {
   }
 
   @Test
-  @DisplayName("Longs shared between values (one boxed fetched_at, the colour white) and Longs that differ in each, in any "
-      + "order, encode byte for byte as Vert.x encodes them")
+  @DisplayName("a fetched_at shared between video danmaku (its digits kept) and ones that differ in each, the colour white "
+      + "and others, and Longs in maps, in any order, encode byte for byte as Vert.x encodes them")
   void sharedLongsSameBytesAsVertx() {
     FieldMap.Head part = RecordValues.videoPart(1700031, 170003, "BV17x411w7Kr", 1);
     java.util.Random random = new java.util.Random(12);
