@@ -24,8 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * encoding of its JSON types, Jackson's {@code UTF8JsonGenerator} with its default features). A video pool's danmaku
  * ({@link VideoDanmakuValue}) is written straight from its fields into one byte buffer, and a value on a
  * {@link FieldMap} of strings, integers and raw bytes (a polled message) from its map; a video part's
- * {@link FieldMap#head() head} (cid, aid, bvid, page) is encoded once per batch. Any other value goes through one streaming generator for the whole batch, without the object mapper's per-value serializer
- * provider and buffer pool. A {@link RawJson} inside a value (a polled item's bytes as received) is written as its
+ * {@link FieldMap#head() head} (cid, aid, bvid, page) is encoded once per batch. Any other value goes through one
+ * streaming generator for the whole batch, without the object mapper's per-value serializer provider and buffer pool. A {@link RawJson} inside a value (a polled item's bytes as received) is written as its
  * bytes. Not thread-safe: one per batch.
  */
 final class JsonEncoder {

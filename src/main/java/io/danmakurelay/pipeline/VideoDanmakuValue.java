@@ -121,7 +121,7 @@ public final class VideoDanmakuValue extends AbstractMap<String, Object> {
     return plainRaw;
   }
 
-  /** The id as a String, or null when it is {@link #raw()}{@code [}{@link #dmidFrom()}, {@link #dmidTo()}{@code )}. */
+  /** The id as a String, or null when it is {@link #raw()}{@code [dmidFrom, dmidTo)}. */
   public String dmidString() {
     return dmid;
   }
@@ -134,7 +134,7 @@ public final class VideoDanmakuValue extends AbstractMap<String, Object> {
     return dmidTo;
   }
 
-  /** The sender hash as a String, or null when it is {@link #raw()}{@code [}{@link #hashFrom()}, {@link #hashTo()}{@code )}. */
+  /** The sender hash as a String, or null when it is {@link #raw()}{@code [hashFrom, hashTo)}. */
   public String senderHashString() {
     return senderHash;
   }
