@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the relay as a user would: the jar with --demo (embedded Kafka + simulator), then checks /health,
-# reads danmaku records back from Kafka with a real consumer, checks /metrics with promtool and a real
+# reads danmaku, video danmaku and video metadata records back from Kafka with a real consumer, checks /metrics with promtool and a real
 # Prometheus (scripts/prometheus-smoke.sh), and stops the relay with SIGTERM. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,18 @@ for _ in $(seq 60); do
 done
 curl -fsS "http://127.0.0.1:$port/api/rooms" | grep -q '"state":"connected"' || fail "no live room is connected over push"
 curl -fsS "http://127.0.0.1:$port/api/videos" | grep -q '"state":"reading"' || fail "the demo video is not being read"
+# The video's danmaku, read back from their own topic (SPEC §4: key = cid, the pool's p under raw), and its metadata.
+for _ in $(seq 1 6); do
+  java -cp "$jar" scripts/ReadTopic.java "$bootstrap" danmaku-video 10 >"$work/video.txt" 2>"$work/read-video.log" && break
+  kill -0 "$relay" 2>/dev/null || fail "the relay exited"
+done
+[ -s "$work/video.txt" ] || fail "no records in topic danmaku-video ($(tail -n 1 "$work/read-video.log"))"
+head -n 1 "$work/video.txt" | grep -qE '^key=[0-9]+ source=video-(pool|history) schema=1 \{"cid":[0-9]+,"aid":[0-9]+,' \
+  || fail "video records do not look like SPEC §4's: $(head -c 300 "$work/video.txt")"
+grep -q '"raw":"' "$work/video.txt" || fail "video records lack the raw p"
+java -cp "$jar" scripts/ReadTopic.java "$bootstrap" danmaku-video-meta 10 >"$work/video-meta.txt" 2>/dev/null \
+  || fail "no record in topic danmaku-video-meta"
+echo "smoke-demo: read $(wc -l <"$work/video.txt") video danmaku and $(wc -l <"$work/video-meta.txt") metadata records back from Kafka"
 echo "smoke-demo: read $(wc -l <"$work/records.txt") danmaku records back from Kafka"
 curl -fsS "http://127.0.0.1:$port/" | grep -q '<title>' || fail "the dashboard does not load"
 
