@@ -144,11 +144,6 @@ public final class PoolDanmaku {
         hashFrom, hashTo, text, fetchedAt, plainP);
   }
 
-  /** Whether the parser found every character of {@link #rawP()} printable ASCII that JSON writes as it is. */
-  boolean plainP() {
-    return plainP;
-  }
-
   /** The dmid as a number when it is written as a long is, else -1 (see the constructor). */
   public long dmidValue() {
     return dmidValue;
